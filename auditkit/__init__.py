@@ -1,0 +1,88 @@
+"""auditkit: decide whether a machine-learning model may be promoted.
+
+The public API is imported lazily, so ``import auditkit`` and ``audit --help`` stay instant
+and heavy libraries (shap, scikit-learn, matplotlib) load only in the stage that needs them.
+
+>>> import auditkit
+>>> result = auditkit.run_audit("audit.yaml")          # doctest: +SKIP
+>>> result.status, result.to_dict()["rules"][0]         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from ._version import __version__
+
+__all__ = [
+    "AuditResult",
+    "AuditkitError",
+    "ContractError",
+    "ContractResult",
+    "DataError",
+    "ExplanationError",
+    "ExplanationResult",
+    "FairnessResult",
+    "ModelError",
+    "OutputError",
+    "Policy",
+    "PolicyError",
+    "UntrustedModelError",
+    "__version__",
+    "assess_fairness",
+    "explain",
+    "load_model",
+    "load_policy",
+    "run_audit",
+    "validate",
+    "write_outputs",
+]
+
+_LAZY = {
+    "AuditResult": ".pipeline",
+    "run_audit": ".pipeline",
+    "Policy": ".policy",
+    "load_policy": ".policy",
+    "ContractResult": ".contract",
+    "validate": ".contract",
+    "FairnessResult": ".fairness",
+    "assess_fairness": ".fairness",
+    "ExplanationResult": ".explain",
+    "explain": ".explain",
+    "load_model": ".model",
+    "write_outputs": ".report",
+    "AuditkitError": ".errors",
+    "ContractError": ".errors",
+    "DataError": ".errors",
+    "ExplanationError": ".errors",
+    "ModelError": ".errors",
+    "OutputError": ".errors",
+    "PolicyError": ".errors",
+    "UntrustedModelError": ".errors",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'auditkit' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .contract import ContractResult, validate
+    from .errors import (AuditkitError, ContractError, DataError, ExplanationError, ModelError, OutputError,
+                         PolicyError, UntrustedModelError)
+    from .explain import ExplanationResult, explain
+    from .fairness import FairnessResult, assess_fairness
+    from .model import load_model
+    from .pipeline import AuditResult, run_audit
+    from .policy import Policy, load_policy
+    from .report import write_outputs

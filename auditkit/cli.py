@@ -1,0 +1,190 @@
+"""The ``audit`` command line: parse options, call the library, map outcomes to exit codes.
+
+Exit codes: 0 the gate passed (or the data is valid), 1 findings (a gating rule failed,
+contract violations), 2 the audit could not be carried out. Errors are one ``Error: ...``
+line on stderr; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .errors import AuditkitError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+class _State:
+    debug = False
+
+
+class _AuditGroup(click.Group):
+    """A click group that turns every failure to run into one ``Error:`` line and exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.exit_code = EXIT_ERROR  # a bad command line is "could not run", never a finding
+            raise
+        except (click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except AuditkitError as exc:
+            _fail(exc.message)
+        except KeyboardInterrupt:
+            _fail("interrupted")
+        except Exception as exc:  # an internal error must still be one line and exit 2
+            reason = " ".join(str(exc).split())[:300]
+            _fail(f"internal error ({type(exc).__name__}: {reason}); rerun with --debug for the traceback and report it")
+
+
+def _fail(message: str) -> None:
+    if _State.debug:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(f"Error: {message}" if message.endswith(".") else f"Error: {message}.", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _stage_reporter(quiet: bool):
+    """Stage messages on a terminal; silent when stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    return lambda message: click.echo(click.style(f"→ {message}…", dim=True), err=True)
+
+
+@click.group(cls=_AuditGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="auditkit")
+@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+def cli(debug: bool) -> None:
+    """auditkit: decide whether a model may be promoted.
+
+    Validates data against contracts, measures fairness across sensitive groups, explains
+    the model with SHAP, and gates promotion on the rules of a policy file (audit.yaml).
+
+    \b
+    Exit codes: 0 gate passed · 1 gate failed (findings) · 2 could not run.
+    Start with `audit demo` to see a complete audit of real credit data.
+    """
+    _State.debug = debug
+
+
+@cli.command()
+@click.argument("policy", default="audit.yaml", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="audit-report", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for report.html, results.json, junit.xml and summary.md.")
+@click.option("--data", type=click.Path(path_type=Path), help="Audit this data file instead of the policy's data.path.")
+@click.option("--model", type=click.Path(path_type=Path), help="Audit this model file instead of the policy's model.")
+@click.option("--trust-model", is_flag=True, help="Trust every type in the model file (allows pickle/joblib). Only for files you trust.")
+@click.option("--no-explain", is_flag=True, help="Skip SHAP explanations.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="Which rule severities fail the gate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap resampling and sampling.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
+def check(policy, out_dir, data, model, trust_model, no_explain, fail_on, seed, quiet):
+    """Run the audit described by POLICY (default ./audit.yaml) and write the outputs.
+
+    Exits 0 when every gating rule passes, 1 when the gate fails, 2 when the audit
+    could not be carried out.
+    """
+    from .pipeline import run_audit
+    from .report import write_outputs
+    from .report.terminal import terminal_summary, verdict_line
+
+    result = run_audit(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
+                       fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line())
+    results = result.to_dict()
+    outputs = write_outputs(results, out_dir)
+    click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--contract", required=True, type=click.Path(path_type=Path), help="The pandera YAML contract.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(data, contract, fmt):
+    """Validate DATA against a contract only. Exits 0 valid, 1 violations, 2 could not run."""
+    import json
+
+    from .contract import load_contract
+    from .contract import validate as validate_frame
+    from .data import load_table
+
+    schema = load_contract(contract)
+    frame = load_table(data)
+    result = validate_frame(frame, schema, contract_name=str(contract))
+    if fmt == "json":
+        click.echo(json.dumps({"data": str(data), **result.to_dict()}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(_contract_table(result, data))
+    sys.exit(EXIT_PASSED if result.passed else EXIT_FAILED)
+
+
+def _contract_table(result, data) -> str:
+    if result.passed:
+        return f"valid: {data} holds the contract ({result.rows:,} rows, {len(result.columns_checked)} columns checked)"
+    rows = [(v.column or "(table)", v.check, f"{v.failure_count:,}", ", ".join(map(str, v.examples))) for v in result.violations]
+    header = ("column", "check", "failures", "examples")
+    widths = [min(max(len(r[i]) for r in rows + [header]), 40) for i in range(4)]
+    lines = ["  ".join(c[:w].ljust(w) for c, w in zip(header, widths))]
+    lines += ["  ".join(c[:w].ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.append(f"\ninvalid: {result.total_failures:,} failing values in {len(rows)} checks ({result.rows:,} rows)")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the HTML report.")
+def report(results_file, output):
+    """Re-render the HTML report from a saved results.json."""
+    from .report.rerender import rerender
+
+    rerender(results_file, output)
+    click.echo(f"report: {output}")
+
+
+@cli.command()
+@click.argument("directory", default="audit-demo", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the split, the model and the bootstrap.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
+def demo(directory, seed, quiet):
+    """Build the German Credit example in DIRECTORY and audit it.
+
+    Writes the decoded data, a pandera contract, a trained scikit-learn model (.skops) and
+    an audit.yaml, then runs `audit check` on them. Exit codes as for `check`.
+    """
+    from .demo import build_demo
+    from .pipeline import run_audit
+    from .report import write_outputs
+    from .report.terminal import terminal_summary, verdict_line
+
+    say = _stage_reporter(quiet)
+    policy_path = build_demo(directory, seed=seed, progress=say)
+    if not quiet:
+        click.echo(f"demo built in {directory}/ (policy: {policy_path})")
+    result = run_audit(policy_path, seed=seed, progress=say, command=_command_line())
+    results = result.to_dict()
+    outputs = write_outputs(results, Path(directory) / "audit-report")
+    click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
+    sys.exit(result.exit_code)
+
+
+def _command_line() -> str:
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in ["audit", *sys.argv[1:]])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``audit`` console script."""
+    cli.main(args=argv, prog_name="audit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,119 @@
+"""Reading data tables (CSV, gzipped CSV, Parquet) and fingerprinting files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .errors import DataError
+
+__all__ = ["SUPPORTED_SUFFIXES", "load_table", "sha256_file"]
+
+SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+
+
+def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks so large files stay cheap in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".csv.gz") or name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".parquet") or name.endswith(".pq"):
+        return "parquet"
+    raise DataError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet.")
+
+
+def load_table(path: str | Path, *, columns: list[str] | None = None):
+    """Load a data table into a pandas DataFrame.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.csv.gz`` or ``.parquet`` file.
+    columns : list of str, optional
+        Read only these columns (Parquet reads them alone; CSV filters after parsing).
+
+    Raises
+    ------
+    DataError
+        The file is missing, empty, unreadable, has no rows or duplicate column names.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: data file not found; check data.path in the policy or --data.")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; give the path of a .csv, .csv.gz or .parquet file.")
+    fmt = _format_of(path)
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty; export the data again.")
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(path, columns=columns)
+        else:
+            frame = _read_csv(path)
+            if columns is not None:
+                frame = frame[[c for c in columns if c in frame.columns]]
+    except DataError:
+        raise
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: is not UTF-8 text; re-encode the file as UTF-8.") from None
+    except Exception as exc:  # pandas/pyarrow raise many types for corrupt files
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: cannot be read as {fmt.upper()} ({reason}); check the file is complete and in that format.") from None
+    _check_frame(frame, path)
+    return frame
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    # pandas renames duplicate columns ("a", "a.1") silently, so read the header row ourselves.
+    names = _header_row(path)
+    if len(names) == 1 and any(sep in names[0] for sep in (";", "\t", "|")):
+        sep = next(s for s in (";", "\t", "|") if s in names[0])
+        raise DataError(f"{path}: the header has one column '{names[0][:60]}'; the file seems to be separated by {sep!r}, but auditkit reads comma-separated CSV; convert it.")
+    _reject_duplicates(names, path)
+    return pd.read_csv(path, encoding="utf-8", low_memory=False)
+
+
+def _header_row(path: Path) -> list[str]:
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            row = next(csv.reader(handle), None)
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc}); check the file is complete.") from None
+    if not row or all(not cell.strip() for cell in row):
+        raise DataError(f"{path}: has no header row; the first line must name the columns.")
+    return row
+
+
+def _reject_duplicates(names: list[str], path: Path) -> None:
+    seen, dups = set(), []
+    for name in names:
+        base = name
+        if base in seen:
+            dups.append(base)
+        seen.add(base)
+    if dups:
+        raise DataError(f"{path}: duplicate column name(s) {', '.join(repr(d) for d in dups)}; give every column a unique name.")
+
+
+def _check_frame(frame, path: Path) -> None:
+    if frame.shape[1] == 0:
+        raise DataError(f"{path}: has no columns; export the data again with a header row.")
+    if len(frame) == 0:
+        raise DataError(f"{path}: has a header but no rows; an audit needs data.")
+    _reject_duplicates([str(c) for c in frame.columns], path)

@@ -1,0 +1,221 @@
+"""``audit demo``: the German Credit example, built from the real data shipped with auditkit.
+
+The raw Statlog file is decoded into a readable CSV with ``sex`` (from the personal-status
+code) and ``age_group`` (under 25 / 25 and over), split into a training set and a held-out
+audit set, a scikit-learn model is trained and saved as ``.skops``, and a pandera contract
+and an ``audit.yaml`` with meaningful rules are written next to them.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import Callable
+
+from .errors import OutputError
+
+__all__ = ["build_demo", "german_credit_contract", "load_german_credit"]
+
+RAW_COLUMNS = [
+    "status", "duration", "credit_history", "purpose", "credit_amount", "savings", "present_employment",
+    "installment_rate", "status_sex", "other_debtors", "present_residence_since", "property", "age",
+    "installment_plans", "housing", "number_of_existing_credits", "job", "number_of_people_liable_for",
+    "telephone", "foreign_worker", "credit",
+]
+RENAME = {
+    "status": "checking_account", "duration": "duration_months", "present_employment": "employed_since",
+    "present_residence_since": "residence_since", "installment_plans": "other_installment_plans",
+    "number_of_existing_credits": "existing_credits", "number_of_people_liable_for": "dependents",
+}
+CATEGORICAL = ["checking_account", "credit_history", "purpose", "savings", "employed_since", "personal_status",
+               "other_debtors", "property", "other_installment_plans", "housing", "job", "telephone", "foreign_worker"]
+NUMERIC_RANGES = {
+    "duration_months": (1, 120), "credit_amount": (1, 100_000), "installment_rate": (1, 4),
+    "residence_since": (1, 4), "age": (18, 100), "existing_credits": (1, 4), "dependents": (1, 2),
+}
+TARGET = "credit_risk"
+SENSITIVE = ["sex", "age_group"]
+AGE_GROUPS = ("under 25", "25 and over")
+
+POLICY_TEMPLATE = """\
+# Audit policy for the German Credit demo (built by `audit demo`).
+# Paths are relative to this file. See docs/policy.md for every key.
+version: 1
+name: german-credit-scoring
+data:
+  path: data/credit.csv              # held-out applicants the model did not see in training
+  contract: schemas/german_credit.yaml
+  target: credit_risk
+  positive_label: good               # the favourable outcome: credit granted
+  reference: data/train.csv
+model:
+  path: models/credit_model.skops    # loaded safely: skops checks every type
+  threshold: 0.5
+sensitive_features: [sex, age_group]
+intersections: [[sex, age_group]]
+fairness:
+  metrics: [selection_rate, tpr, fpr, ppv, accuracy]
+  reference_groups: {{sex: male, age_group: 25 and over}}
+  min_group_size: 30
+  bootstrap: 1000
+  confidence: 0.95
+explain:
+  enabled: true
+  max_rows: 2000
+rules:
+  - id: contract-holds
+    metric: contract_violations
+    max: 0
+    rationale: Training and audit data must match the agreed schema.
+  - id: four-fifths-sex
+    metric: demographic_parity_ratio
+    feature: sex
+    min: 0.8
+    rationale: EEOC four-fifths rule for selection rates (29 CFR 1607.4(D)).
+  - id: four-fifths-age
+    metric: demographic_parity_ratio
+    feature: age_group
+    min: 0.8
+    rationale: Applicants under 25 must not be approved at under four-fifths the rate of older applicants.
+  - id: equalized-odds-age
+    metric: equalized_odds_difference
+    feature: age_group
+    max: 0.2
+    decide_on: ci
+    on_inconclusive: warn
+    rationale: Error rates should not differ by more than 20 points between age groups; decided on the interval because the audit set is small.
+  - id: accuracy-floor
+    metric: accuracy
+    min: 0.7
+    rationale: The model must be at least as useful as the scorecard it replaces.
+  - id: sex-not-used
+    metric: shap_share
+    feature: personal_status
+    max: 0.15
+    severity: warning
+    rationale: personal_status encodes sex in this data set; the model should not lean on it heavily.
+"""
+
+
+def _raw_path(name: str) -> Path:
+    return Path(str(files("auditkit.demo_data").joinpath(name)))
+
+
+def _readable(meaning: str) -> str:
+    """'... < 0 DM' -> 'x < 0 DM': the publisher writes the value as dots."""
+    text = meaning.replace("...", "x").replace("..", "x").strip()
+    return " ".join(text.split())
+
+
+def load_german_credit():
+    """The bundled German Credit data, decoded into readable values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        1,000 rows; categorical codes replaced by their meaning, with ``sex``,
+        ``personal_status``, ``age_group`` and the label ``credit_risk`` (good / bad).
+    """
+    import pandas as pd
+
+    codes = json.loads(_raw_path("codes.json").read_text(encoding="utf-8"))
+    raw = pd.read_csv(_raw_path("german.data"), sep=" ", header=None, names=RAW_COLUMNS, dtype=str)
+    frame = pd.DataFrame(index=raw.index)
+    for column in RAW_COLUMNS:
+        values = raw[column]
+        if column == "status_sex":
+            meaning = values.map(codes["status_sex"])
+            frame["sex"] = meaning.str.split(":").str[0].str.strip()
+            frame["personal_status"] = meaning.str.split(":").str[1].str.strip()
+        elif column == "credit":
+            frame[TARGET] = values.map(codes["credit"])
+        elif column in ("telephone", "foreign_worker"):
+            frame[RENAME.get(column, column)] = values.map(codes[column]).map({True: "yes", False: "no"})
+        elif column in codes:
+            frame[RENAME.get(column, column)] = values.map(lambda c, m=codes[column]: _readable(m[c]))
+        else:
+            frame[RENAME.get(column, column)] = values.astype("int64")
+    frame["age_group"] = frame["age"].map(lambda a: AGE_GROUPS[0] if a < 25 else AGE_GROUPS[1])
+    return frame
+
+
+def german_credit_contract(frame):
+    """The pandera contract for the decoded German Credit data."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for name in frame.columns:
+        if name in NUMERIC_RANGES:
+            low, high = NUMERIC_RANGES[name]
+            columns[name] = pa.Column("int64", pa.Check.in_range(low, high), nullable=False)
+        else:
+            allowed = sorted(frame[name].dropna().unique().tolist())
+            columns[name] = pa.Column(None, pa.Check.isin(allowed), nullable=False)
+    return pa.DataFrameSchema(columns, strict=True, name="german_credit",
+                              description="Decoded Statlog German Credit data (auditkit demo).")
+
+
+def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str], None] | None = None) -> Path:
+    """Write the demo's data, contract, model and policy into ``directory``.
+
+    Returns
+    -------
+    Path
+        The ``audit.yaml`` written.
+    """
+    say = progress or (lambda _m: None)
+    root = Path(directory)
+    try:
+        for sub in ("data", "schemas", "models"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{root}: cannot create the demo folder ({exc.strerror}); choose another folder.") from None
+
+    say("decoding the German Credit data")
+    frame = load_german_credit()
+    from sklearn.model_selection import train_test_split
+
+    train, audit = train_test_split(frame, test_size=0.3, random_state=seed, stratify=frame[TARGET])
+    train.to_csv(root / "data" / "train.csv", index=False)
+    audit.to_csv(root / "data" / "credit.csv", index=False)
+    (root / "data" / "ATTRIBUTION.md").write_text(
+        "Statlog (German Credit Data), UCI Machine Learning Repository, Hans Hofmann (1994), CC BY 4.0.\n"
+        "Decoded by auditkit's demo: categorical codes replaced by their documented meaning.\n", encoding="utf-8")
+
+    contract = german_credit_contract(frame)
+    (root / "schemas" / "german_credit.yaml").write_text(contract.to_yaml(), encoding="utf-8")
+
+    say("training a logistic regression scorecard")
+    model = train_model(train, seed=seed)
+    import skops.io as sio
+
+    sio.dump(model, root / "models" / "credit_model.skops")
+    policy = root / "audit.yaml"
+    policy.write_text(POLICY_TEMPLATE.format(), encoding="utf-8")
+    return policy
+
+
+def model_features(frame) -> list[str]:
+    """The model's inputs: everything but the label and the derived sensitive columns."""
+    return [c for c in frame.columns if c not in (TARGET, "sex", "age_group")]
+
+
+def train_model(train, *, seed: int = 0):
+    """A typical credit scorecard: one-hot categories, scaled numbers, logistic regression."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    features = model_features(train)
+    categorical = [c for c in features if c in CATEGORICAL]
+    numeric = [c for c in features if c not in CATEGORICAL]
+    pipeline = Pipeline([
+        ("prepare", ColumnTransformer([
+            ("categories", OneHotEncoder(handle_unknown="ignore"), categorical),
+            ("numbers", StandardScaler(), numeric),
+        ])),
+        ("classifier", LogisticRegression(max_iter=2000, C=0.5, random_state=seed)),
+    ])
+    return pipeline.fit(train[features], train[TARGET])

@@ -1,0 +1,83 @@
+"""Errors raised when an audit *cannot be carried out*.
+
+Findings -- a violated contract, a failed rule -- are never exceptions; they are data in
+the result objects. An exception means auditkit could not compute something, and the
+command line maps every one of them to exit code 2 with a single ``Error: ...`` line.
+
+Hierarchy::
+
+    AuditkitError                 anything auditkit cannot do; exit code 2
+     +-- PolicyError              the policy file is malformed or inconsistent
+     +-- DataError                a data file is missing, unreadable or unusable
+     +-- ContractError            a contract file is itself invalid (not: data violates it)
+     +-- ModelError               a model cannot be loaded or fails to predict
+     |    +-- UntrustedModelError the model file asks for types nobody trusted
+     +-- ExplanationError         explanations could not be computed
+     +-- OutputError              the outputs cannot be written
+
+Every message is one sentence that names the place (file, key, column) and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditkitError",
+    "ContractError",
+    "DataError",
+    "ExplanationError",
+    "ModelError",
+    "OutputError",
+    "PolicyError",
+    "UntrustedModelError",
+]
+
+
+class AuditkitError(Exception):
+    """Base class: the audit could not be carried out (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        # Keep messages to one line: the CLI prints exactly one line per error.
+        super().__init__(" ".join(str(message).split()))
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+    def show(self, file=None) -> None:
+        import sys
+
+        print(f"Error: {self.message}", file=file if file is not None else sys.stderr)
+
+
+class PolicyError(AuditkitError):
+    """The policy file is malformed, has unknown or missing keys, or is inconsistent."""
+
+
+class DataError(AuditkitError):
+    """A data file is missing, unreadable, empty, or lacks a required column."""
+
+
+class ContractError(AuditkitError):
+    """A contract (pandera YAML schema) is missing or itself invalid."""
+
+
+class ModelError(AuditkitError):
+    """A model file cannot be loaded, or the model fails to produce predictions."""
+
+
+class UntrustedModelError(ModelError):
+    """A model file needs types that were not trusted (pickle, or skops untrusted types)."""
+
+    def __init__(self, message: str, untrusted_types: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.untrusted_types = tuple(untrusted_types)
+
+
+class ExplanationError(AuditkitError):
+    """SHAP explanations could not be computed for this model."""
+
+
+class OutputError(AuditkitError):
+    """An output file or folder cannot be written."""

@@ -1,0 +1,278 @@
+"""``run_audit``: the one place that knows every stage.
+
+policy -> data -> contract -> target and predictions -> fairness and explanations -> rules.
+Each stage returns a frozen result; nothing downstream reaches back upstream. Writing the
+outputs is the report package's job (:func:`auditkit.report.write_outputs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import AuditkitError, ExplanationError
+from .policy import Policy, check_columns, load_policy
+
+__all__ = ["AuditResult", "run_audit"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one audit found. ``to_dict()`` is the ``results.json`` document."""
+
+    policy: Policy
+    gate: Any
+    contract: Any | None
+    fairness: Any | None
+    explanations: Any | None
+    explanation_status: dict
+    data_summary: dict
+    model_summary: dict | None
+    provenance: dict
+    fail_on: str = "error"
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return self.gate.status
+
+    @property
+    def passed(self) -> bool:
+        return self.gate.passed
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    @property
+    def rules(self):
+        return self.gate.outcomes
+
+    def to_dict(self) -> dict:
+        counts = self.gate.counts()
+        explanations = dict(self.explanation_status)
+        if self.explanations is not None:
+            explanations = {**self.explanations.to_dict(), **{"status": "ok"}}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "status": self.status,
+            "policy": {"name": self.policy.name, "version": self.policy.version, "fail_on": self.fail_on},
+            "summary": {"rules": len(self.gate.outcomes), **counts},
+            "rules": [o.to_dict() for o in self.gate.outcomes],
+            "contract": self.contract.to_dict() if self.contract is not None else None,
+            "data": self.data_summary,
+            "model": self.model_summary,
+            "fairness": self.fairness.to_dict() if self.fairness is not None else None,
+            "explanations": explanations,
+            "warnings": list(self.warnings),
+            "provenance": self.provenance,
+        }
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<tr><td>{escape(o.rule.id)}</td><td>{escape(o.status)}</td><td>{escape(o.message)}</td></tr>"
+                       for o in self.gate.outcomes)
+        return (f"<p><strong>{escape(self.policy.name)}: {self.status.upper()}</strong></p>"
+                f"<table><tr><th>rule</th><th>status</th><th>detail</th></tr>{rows}</table>")
+
+
+def run_audit(
+    policy: Policy | str | Path,
+    *,
+    data: str | Path | None = None,
+    model: str | Path | None = None,
+    trust_model: bool = False,
+    explain: bool = True,
+    fail_on: str = "error",
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    command: str | None = None,
+) -> AuditResult:
+    """Run the whole audit described by a policy.
+
+    Parameters
+    ----------
+    policy : Policy, str or Path
+        A loaded policy or the path of an ``audit.yaml``.
+    data, model : path, optional
+        Override the policy's data file or model file.
+    trust_model : bool
+        Trust every type in the model file (as ``model.trust: true``).
+    explain : bool
+        Compute SHAP explanations (when the policy enables them).
+    fail_on : {"error", "warning"}
+        Which rule severities gate.
+    seed : int
+        Seed for bootstrap resampling and explanation sampling.
+    progress : callable, optional
+        Called with a short description as each stage starts.
+
+    Returns
+    -------
+    AuditResult
+        Findings (violations, failed rules) are in the result; only "could not run" raises.
+
+    Raises
+    ------
+    AuditkitError
+        The audit could not be carried out (bad policy, data, contract or model).
+    """
+    from .provenance import git_commit, now_iso, package_versions, platform_info
+
+    say = progress or (lambda _msg: None)
+    started = now_iso()
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    policy = policy.with_overrides(data=data, model=model, trust=trust_model)
+
+    # ---- data
+    from .data import load_table, sha256_file
+
+    say(f"reading {policy.data.path.name}")
+    frame = load_table(policy.data.path)
+    frame.columns = [str(c) for c in frame.columns]
+    check_columns(policy, list(frame.columns))
+
+    # ---- contract
+    contract_result = None
+    if policy.data.contract is not None:
+        from .contract import validate
+
+        say("checking the data contract")
+        contract_result = validate(frame, policy.data.contract, contract_name=str(policy.data.contract))
+
+    # ---- target and predictions
+    from .predictions import encode_target, predict_with_model, predictions_from_columns
+
+    target = encode_target(frame[policy.data.target], policy.data.positive_label, source=policy.data.path)
+    loaded = None
+    predictions = None
+    if policy.model is not None:
+        if policy.model.path is not None:
+            from .model import load_model
+
+            say(f"loading model {policy.model.path.name}")
+            loaded = load_model(policy.model.path, trust=policy.model.trust)
+            exclude = {policy.data.target}
+            predictions = predict_with_model(loaded, frame, target, threshold=policy.model.threshold, exclude=exclude)
+        else:
+            cols = policy.model.predictions
+            predictions = predictions_from_columns(frame, target, label=cols.label, score=cols.score,
+                                                   threshold=policy.model.threshold, source=policy.data.path)
+
+    # ---- fairness
+    fairness = None
+    if predictions is not None:
+        from .fairness import assess_fairness
+
+        fs = policy.fairness
+        if fs.bootstrap:
+            say(f"fairness metrics with {fs.bootstrap:,} bootstrap resamples")
+        else:
+            say("fairness metrics")
+        sensitive = frame[list(policy.sensitive_features)] if policy.sensitive_features else None
+        if sensitive is None:
+            import pandas as pd
+
+            sensitive = pd.DataFrame(index=frame.index)
+        fairness = assess_fairness(
+            target.values, predictions.y_pred, sensitive, y_score=predictions.y_score,
+            intersections=policy.intersections, metrics=fs.metrics, reference_groups=dict(fs.reference_groups),
+            min_group_size=fs.min_group_size, bootstrap=fs.bootstrap, confidence=fs.confidence, seed=seed,
+            task=target.task,
+        )
+
+    # ---- explanations
+    explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
+    if explanation_status is None:
+        from .explain import explain as explain_model
+
+        say(f"SHAP explanations (up to {policy.explain.max_rows:,} rows)")
+        try:
+            positive_class = _positive_class(loaded.estimator, target.positive_label)
+            X = frame[list(predictions.feature_columns)]
+            sens = frame[list(policy.sensitive_features)] if policy.sensitive_features else None
+            explanations = explain_model(
+                loaded.estimator, X, sensitive_features=sens, intersections=policy.intersections,
+                positive_class=positive_class, max_rows=policy.explain.max_rows, seed=seed)
+            explanation_status = {"status": "ok"}
+        except ExplanationError as exc:
+            explanation_status = {"status": "error", "reason": exc.message}
+
+    # ---- rules
+    from .rules import Evidence, evaluate_rules
+
+    evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
+                        explanation_error=explanation_status.get("reason"))
+    gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on)
+
+    # ---- summaries and provenance
+    data_summary = {
+        "path": str(policy.data.path), "rows": int(len(frame)), "columns": int(frame.shape[1]),
+        "target": policy.data.target, "task": target.task, "positive_label": target.positive_label,
+        "labels": list(target.labels),
+        "base_rate": float(target.values.mean()) if target.task == "classification" else None,
+        "sensitive_features": list(policy.sensitive_features),
+        "intersections": [" & ".join(i) for i in policy.intersections],
+    }
+    model_summary = None
+    if policy.model is not None:
+        model_summary = {
+            "source": predictions.source,
+            "path": str(loaded.path) if loaded else None,
+            "type": loaded.type_name if loaded else None,
+            "description": loaded.description if loaded else f"predictions from column '{policy.model.predictions.label}'",
+            "format": loaded.format if loaded else None,
+            "threshold": predictions.threshold,
+            "feature_columns": list(predictions.feature_columns),
+            "trusted_types": list(loaded.trusted_types) if loaded else [],
+        }
+    files = {
+        "policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
+        "data": {"path": str(policy.data.path), "sha256": sha256_file(policy.data.path), "rows": int(len(frame))},
+    }
+    if policy.data.contract is not None:
+        files["contract"] = {"path": str(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
+    if policy.data.reference is not None:
+        files["reference"] = {"path": str(policy.data.reference), "sha256": sha256_file(policy.data.reference)}
+    if loaded is not None:
+        files["model"] = {"path": str(loaded.path), "sha256": loaded.sha256}
+    provenance = {
+        **files,
+        "versions": package_versions(),
+        "platform": platform_info(),
+        "seed": seed,
+        "command": command,
+        "git": git_commit(policy.folder),
+        "started_at": started,
+        "finished_at": now_iso(),
+    }
+    return AuditResult(policy=policy, gate=gate, contract=contract_result, fairness=fairness,
+                       explanations=explanations, explanation_status=explanation_status,
+                       data_summary=data_summary, model_summary=model_summary, provenance=provenance,
+                       fail_on=fail_on)
+
+
+def _explanation_skip_reason(policy: Policy, loaded, explain: bool) -> dict | None:
+    if policy.model is None:
+        return {"status": "skipped", "reason": "the policy has no model"}
+    if loaded is None:
+        return {"status": "skipped", "reason": "the model is known only by its prediction columns, which cannot be explained"}
+    if not policy.explain.enabled:
+        return {"status": "skipped", "reason": "explain.enabled is false in the policy"}
+    if not explain:
+        return {"status": "skipped", "reason": "--no-explain was given"}
+    return None
+
+
+def _positive_class(estimator, positive_label):
+    from .predictions import label_key
+
+    for cls in list(getattr(estimator, "classes_", [])):
+        if label_key(cls) == positive_label:
+            return cls
+    return None

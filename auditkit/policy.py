@@ -1,0 +1,527 @@
+"""The policy file (``audit.yaml``): frozen dataclasses and a strict loader.
+
+``load_policy`` validates everything that can be checked without reading the data: unknown,
+missing and mistyped keys, paths that do not exist, rules naming unknown metrics or
+features. Checks that need the data's columns live in :func:`check_columns`, which the
+pipeline calls once the data header is known. Every problem is a :class:`PolicyError` whose
+message names the file and the key path (``rules[2].metric``) and says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import PolicyError
+from .vocabulary import (
+    DATA_METRICS,
+    MODEL_METRICS,
+    describe_metric_kind,
+    is_known_metric,
+    metric_needs_feature,
+    metric_needs_model,
+)
+
+__all__ = [
+    "DataSpec",
+    "ExplainSpec",
+    "FairnessSpec",
+    "ModelSpec",
+    "Policy",
+    "PredictionColumns",
+    "Rule",
+    "check_columns",
+    "load_policy",
+    "policy_from_dict",
+]
+
+SUPPORTED_VERSIONS = (1,)
+RESERVED_KEYS = {
+    "extends": "named policy packs",
+    "champion": "candidate-vs-champion comparisons",
+    "report": "custom report templates",
+}
+RESERVED_RULE_KEYS = {"waiver": "rule waivers", "compare": "champion comparisons"}
+DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    path: Path
+    target: str
+    positive_label: Any = None
+    contract: Path | None = None
+    reference: Path | None = None
+
+
+@dataclass(frozen=True)
+class PredictionColumns:
+    label: str
+    score: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    path: Path | None = None
+    predictions: PredictionColumns | None = None
+    trust: bool | tuple[str, ...] = False
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class FairnessSpec:
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    reference_groups: Mapping[str, str] = field(default_factory=dict)
+    min_group_size: int = 30
+    bootstrap: int = 1000
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class ExplainSpec:
+    enabled: bool = True
+    max_rows: int = 2000
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    metric: str
+    feature: str | None = None
+    min: float | None = None
+    max: float | None = None
+    severity: str = "error"
+    rationale: str | None = None
+    decide_on: str = "estimate"
+    on_inconclusive: str = "fail"
+
+    @property
+    def threshold(self) -> dict[str, float]:
+        out = {}
+        if self.min is not None:
+            out["min"] = self.min
+        if self.max is not None:
+            out["max"] = self.max
+        return out
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy. Paths are absolute, resolved against the policy file's folder."""
+
+    name: str
+    data: DataSpec
+    model: ModelSpec | None
+    sensitive_features: tuple[str, ...]
+    intersections: tuple[tuple[str, ...], ...]
+    fairness: FairnessSpec
+    explain: ExplainSpec
+    rules: tuple[Rule, ...]
+    version: int = 1
+    source: Path | None = None
+    sha256: str | None = None
+
+    @property
+    def group_features(self) -> tuple[str, ...]:
+        """Sensitive features and intersection names, as they appear in results."""
+        return self.sensitive_features + tuple(" & ".join(i) for i in self.intersections)
+
+    @property
+    def folder(self) -> Path:
+        return self.source.parent if self.source is not None else Path.cwd()
+
+    def with_overrides(
+        self, *, data: Path | None = None, model: Path | None = None, trust: bool = False
+    ) -> "Policy":
+        """Return a copy with command-line overrides of the data and model paths applied."""
+        from dataclasses import replace
+
+        policy = self
+        if data is not None:
+            _require_file(Path(data), "--data", self.source, "the data file")
+            policy = replace(policy, data=replace(policy.data, path=Path(data).resolve()))
+        if model is not None:
+            _require_file(Path(model), "--model", self.source, "the model file")
+            base = policy.model or ModelSpec()
+            policy = replace(policy, model=replace(base, path=Path(model).resolve(), predictions=None))
+        if trust:
+            if policy.model is None:
+                raise PolicyError("--trust-model was given but the policy has no model: add a 'model:' section or pass --model.")
+            policy = replace(policy, model=replace(policy.model, trust=True))
+        return policy
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``audit.yaml`` file.
+
+    Raises
+    ------
+    PolicyError
+        When the file is missing, is not valid YAML, or breaks the policy schema.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise PolicyError(f"{path}: policy file not found; pass its path (audit check path/to/audit.yaml) or create one with 'audit init'.")
+    if path.is_dir():
+        raise PolicyError(f"{path}: is a folder, not a policy file; pass the path of an audit.yaml.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: is not UTF-8 text; save the policy as UTF-8 YAML.") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise PolicyError(f"{path}: malformed YAML{where}: {problem}; fix the syntax.") from None
+    return policy_from_dict(document, source=path.resolve(), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str | None = None) -> Policy:
+    """Validate a policy given as a mapping (as parsed from YAML)."""
+    v = _Validator(source)
+    if document is None:
+        v.fail("", "the file is empty; start from 'audit init' or the README's minimal policy")
+    if not isinstance(document, dict):
+        v.fail("", f"the top level must be a mapping of keys, not {_type_name(document)}")
+
+    v.keys(document, "", required={"version", "data"}, optional={
+        "name", "model", "sensitive_features", "intersections", "fairness", "explain", "rules"})
+    version = v.integer(document["version"], "version")
+    if version not in SUPPORTED_VERSIONS:
+        v.fail("version", f"version {version} is not supported; this auditkit reads version 1")
+
+    name = document.get("name")
+    if name is None:
+        name = source.parent.name if source is not None else "audit"
+    name = v.string(name, "name")
+
+    data = _data_spec(v, document["data"])
+    model = _model_spec(v, document.get("model"))
+    sensitive = tuple(v.string_list(document.get("sensitive_features", []) or [], "sensitive_features"))
+    if len(set(sensitive)) != len(sensitive):
+        v.fail("sensitive_features", "lists a feature twice; list each once")
+    intersections = _intersections(v, document.get("intersections", []) or [], sensitive)
+    fairness = _fairness_spec(v, document.get("fairness"), sensitive, intersections)
+    explain = _explain_spec(v, document.get("explain"))
+    group_features = sensitive + tuple(" & ".join(i) for i in intersections)
+    rules = _rules(v, document.get("rules", []) or [], group_features, model, fairness, data)
+
+    return Policy(
+        name=name, data=data, model=model, sensitive_features=sensitive,
+        intersections=intersections, fairness=fairness, explain=explain, rules=rules,
+        version=version, source=source, sha256=sha256,
+    )
+
+
+def check_columns(policy: Policy, columns: list[str], *, data_path: Path | None = None) -> None:
+    """Check that every column the policy names exists in the data.
+
+    Raises
+    ------
+    PolicyError
+        Naming the policy key and the missing column, with the closest existing names.
+    """
+    v = _Validator(policy.source)
+    shown = data_path or policy.data.path
+    cols = [str(c) for c in columns]
+
+    def need(column: str, key: str) -> None:
+        if column not in cols:
+            hint = difflib.get_close_matches(column, cols, n=1)
+            suggestion = f"did you mean '{hint[0]}'?" if hint else f"the data has: {_short_list(cols)}"
+            v.fail(key, f"column '{column}' is not in the data file {shown}; {suggestion}")
+
+    need(policy.data.target, "data.target")
+    for i, feature in enumerate(policy.sensitive_features):
+        need(feature, f"sensitive_features[{i}]")
+    if policy.model is not None and policy.model.predictions is not None:
+        need(policy.model.predictions.label, "model.predictions.label")
+        if policy.model.predictions.score:
+            need(policy.model.predictions.score, "model.predictions.score")
+    for i, rule in enumerate(policy.rules):
+        if rule.metric in ("shap_share", "contract_violations") and rule.feature is not None:
+            need(rule.feature, f"rules[{i}].feature")
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _data_spec(v: "_Validator", raw: Any) -> DataSpec:
+    v.mapping(raw, "data")
+    v.keys(raw, "data", required={"path", "target"}, optional={"contract", "positive_label", "reference"})
+    path = v.path(raw["path"], "data.path", "the data file")
+    contract = v.path(raw["contract"], "data.contract", "the contract file") if raw.get("contract") is not None else None
+    reference = v.path(raw["reference"], "data.reference", "the reference data file") if raw.get("reference") is not None else None
+    target = v.string(raw["target"], "data.target")
+    positive = raw.get("positive_label")
+    if positive is not None and not isinstance(positive, (str, int, float, bool)):
+        v.fail("data.positive_label", f"must be a single value (text or number), not {_type_name(positive)}")
+    return DataSpec(path=path, target=target, positive_label=positive, contract=contract, reference=reference)
+
+
+def _model_spec(v: "_Validator", raw: Any) -> ModelSpec | None:
+    if raw is None:
+        return None
+    v.mapping(raw, "model")
+    v.keys(raw, "model", required=set(), optional={"path", "predictions", "trust", "threshold"})
+    has_path = raw.get("path") is not None
+    has_predictions = raw.get("predictions") is not None
+    if has_path == has_predictions:
+        v.fail("model", "give exactly one of 'path' (a model file) or 'predictions' (columns holding a model's outputs)")
+    path = v.path(raw["path"], "model.path", "the model file") if has_path else None
+    predictions = None
+    if has_predictions:
+        p = raw["predictions"]
+        v.mapping(p, "model.predictions")
+        v.keys(p, "model.predictions", required={"label"}, optional={"score"})
+        predictions = PredictionColumns(
+            label=v.string(p["label"], "model.predictions.label"),
+            score=v.string(p["score"], "model.predictions.score") if p.get("score") is not None else None,
+        )
+    trust_raw = raw.get("trust", False)
+    if isinstance(trust_raw, bool):
+        trust: bool | tuple[str, ...] = trust_raw
+    elif isinstance(trust_raw, list):
+        trust = tuple(v.string_list(trust_raw, "model.trust"))
+    else:
+        v.fail("model.trust", f"must be true, false or a list of type names, not {_type_name(trust_raw)}")
+    threshold = v.number(raw.get("threshold", 0.5), "model.threshold")
+    if not 0.0 <= threshold <= 1.0:
+        v.fail("model.threshold", f"must be between 0 and 1 (a probability), not {threshold}")
+    return ModelSpec(path=path, predictions=predictions, trust=trust, threshold=threshold)
+
+
+def _intersections(v: "_Validator", raw: Any, sensitive: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(raw, list):
+        v.fail("intersections", f"must be a list of lists of sensitive features, not {_type_name(raw)}")
+    out = []
+    for i, item in enumerate(raw):
+        key = f"intersections[{i}]"
+        names = tuple(v.string_list(item, key))
+        if len(names) < 2:
+            v.fail(key, "an intersection combines at least two sensitive features")
+        for name in names:
+            if name not in sensitive:
+                v.fail(key, f"'{name}' is not listed in sensitive_features; add it there first")
+        if len(set(names)) != len(names):
+            v.fail(key, "names a feature twice")
+        out.append(names)
+    return tuple(out)
+
+
+def _fairness_spec(v: "_Validator", raw: Any, sensitive: tuple[str, ...], intersections) -> FairnessSpec:
+    if raw is None:
+        return FairnessSpec()
+    v.mapping(raw, "fairness")
+    v.keys(raw, "fairness", required=set(), optional={"metrics", "reference_groups", "min_group_size", "bootstrap", "confidence"})
+    metrics = tuple(v.string_list(raw.get("metrics", list(DEFAULT_METRICS)), "fairness.metrics"))
+    from .fairness import COUNT_METRICS, REGRESSION_METRICS, SCORE_METRICS
+
+    per_group = set(COUNT_METRICS) | set(SCORE_METRICS) | set(REGRESSION_METRICS)
+    for i, m in enumerate(metrics):
+        if m not in per_group:
+            v.fail(f"fairness.metrics[{i}]", f"unknown metric '{m}'{_suggest(m, per_group)}; see docs/policy.md for the metric vocabulary")
+    groups_raw = raw.get("reference_groups", {}) or {}
+    v.mapping(groups_raw, "fairness.reference_groups")
+    names = set(sensitive) | {" & ".join(i) for i in intersections}
+    reference_groups = {}
+    for feature, group in groups_raw.items():
+        if feature not in names:
+            v.fail(f"fairness.reference_groups.{feature}", f"'{feature}' is not a sensitive feature or intersection of this policy")
+        if not isinstance(group, (str, int, float, bool)):
+            v.fail(f"fairness.reference_groups.{feature}", "must be a single group value")
+        reference_groups[str(feature)] = str(group)
+    min_group_size = v.integer(raw.get("min_group_size", 30), "fairness.min_group_size")
+    if min_group_size < 1:
+        v.fail("fairness.min_group_size", "must be at least 1")
+    bootstrap = v.integer(raw.get("bootstrap", 1000), "fairness.bootstrap")
+    if bootstrap != 0 and not 50 <= bootstrap <= 100_000:
+        v.fail("fairness.bootstrap", f"must be 0 (no intervals) or between 50 and 100000 resamples, not {bootstrap}")
+    confidence = v.number(raw.get("confidence", 0.95), "fairness.confidence")
+    if not 0.5 <= confidence < 1.0:
+        v.fail("fairness.confidence", f"must be a level such as 0.9 or 0.95 (between 0.5 and 1), not {confidence}")
+    return FairnessSpec(metrics=metrics, reference_groups=reference_groups, min_group_size=min_group_size,
+                        bootstrap=bootstrap, confidence=confidence)
+
+
+def _explain_spec(v: "_Validator", raw: Any) -> ExplainSpec:
+    if raw is None:
+        return ExplainSpec()
+    v.mapping(raw, "explain")
+    v.keys(raw, "explain", required=set(), optional={"enabled", "max_rows"})
+    enabled = v.boolean(raw.get("enabled", True), "explain.enabled")
+    max_rows = v.integer(raw.get("max_rows", 2000), "explain.max_rows")
+    if not 10 <= max_rows <= 1_000_000:
+        v.fail("explain.max_rows", f"must be between 10 and 1000000, not {max_rows}")
+    return ExplainSpec(enabled=enabled, max_rows=max_rows)
+
+
+def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
+    if not isinstance(raw, list):
+        v.fail("rules", f"must be a list of rules, not {_type_name(raw)}")
+    rules = []
+    seen = set()
+    for i, item in enumerate(raw):
+        key = f"rules[{i}]"
+        v.mapping(item, key)
+        for reserved, what in RESERVED_RULE_KEYS.items():
+            if reserved in item:
+                v.fail(f"{key}.{reserved}", f"unknown key '{reserved}' ({what} are not supported by this auditkit version); remove it")
+        v.keys(item, key, required={"id", "metric"}, optional={
+            "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive"})
+        rule_id = v.string(item["id"], f"{key}.id")
+        if rule_id in seen:
+            v.fail(f"{key}.id", f"rule id '{rule_id}' is used twice; ids must be unique")
+        seen.add(rule_id)
+        metric = v.string(item["metric"], f"{key}.metric")
+        if not is_known_metric(metric):
+            from .vocabulary import all_metric_names
+
+            v.fail(f"{key}.metric", f"unknown metric '{metric}'{_suggest(metric, all_metric_names())}; see docs/policy.md for the metric vocabulary")
+        feature = item.get("feature")
+        if feature is not None:
+            feature = v.string(feature, f"{key}.feature")
+        kind = describe_metric_kind(metric)
+        if metric_needs_feature(metric) and feature is None:
+            v.fail(f"{key}.feature", f"rule '{rule_id}': metric '{metric}' is {kind} and needs 'feature:' (one of: {', '.join(group_features) or 'no sensitive features declared'})")
+        if feature is not None and metric not in DATA_METRICS and metric not in MODEL_METRICS and feature not in group_features:
+            v.fail(f"{key}.feature", f"rule '{rule_id}': '{feature}' is not a sensitive feature or intersection of this policy (have: {', '.join(group_features) or 'none'})")
+        if metric_needs_model(metric) and model is None:
+            v.fail(f"{key}.metric", f"rule '{rule_id}': metric '{metric}' needs a model or prediction columns; add a 'model:' section or remove the rule")
+        if metric == "shap_share" and model is not None and model.path is None:
+            v.fail(f"{key}.metric", f"rule '{rule_id}': 'shap_share' needs a model file to explain; prediction columns alone cannot be explained")
+        if metric == "contract_violations" and data.contract is None:
+            v.fail(f"{key}.metric", f"rule '{rule_id}': 'contract_violations' needs data.contract; add a contract or remove the rule")
+        low = v.number(item["min"], f"{key}.min") if item.get("min") is not None else None
+        high = v.number(item["max"], f"{key}.max") if item.get("max") is not None else None
+        if low is None and high is None:
+            v.fail(key, f"rule '{rule_id}' needs a threshold: 'min:', 'max:' or both")
+        if low is not None and high is not None and low > high:
+            v.fail(key, f"rule '{rule_id}': min ({low}) is greater than max ({high})")
+        severity = v.choice(item.get("severity", "error"), f"{key}.severity", ("error", "warning"))
+        rationale = v.string(item["rationale"], f"{key}.rationale") if item.get("rationale") is not None else None
+        decide_on = v.choice(item.get("decide_on", "estimate"), f"{key}.decide_on", ("estimate", "ci"))
+        if decide_on == "ci" and fairness.bootstrap == 0:
+            v.fail(f"{key}.decide_on", f"rule '{rule_id}' decides on the confidence interval but fairness.bootstrap is 0; set bootstrap (e.g. 1000) or decide_on: estimate")
+        on_inconclusive = v.choice(item.get("on_inconclusive", "fail"), f"{key}.on_inconclusive", ("fail", "warn"))
+        rules.append(Rule(id=rule_id, metric=metric, feature=feature, min=low, max=high, severity=severity,
+                          rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive))
+    return tuple(rules)
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+class _Validator:
+    def __init__(self, source: Path | None) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str):
+        where = str(self.source) if self.source is not None else "policy"
+        at = f" key '{key}'" if key else ""
+        raise PolicyError(f"{where}:{at}: {message}." if at else f"{where}: {message}.")
+
+    def keys(self, mapping: dict, where: str, *, required: set, optional: set) -> None:
+        allowed = required | optional
+        for k in mapping:
+            if not isinstance(k, str):
+                self.fail(where, f"key {k!r} must be text")
+            if k not in allowed:
+                full = f"{where}.{k}" if where else k
+                if not where and k in RESERVED_KEYS:
+                    self.fail(full, f"unknown key '{k}' ({RESERVED_KEYS[k]} are not supported by this auditkit version); remove it")
+                self.fail(full, f"unknown key '{k}'{_suggest(k, allowed)}; allowed here: {', '.join(sorted(allowed))}")
+        for k in sorted(required):
+            if k not in mapping or mapping[k] is None:
+                full = f"{where}.{k}" if where else k
+                self.fail(full, f"missing required key '{k}'")
+
+    def mapping(self, value: Any, key: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a mapping (key: value lines), not {_type_name(value)}")
+        return value
+
+    def string(self, value: Any, key: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.fail(key, f"must be text, not {_type_name(value)}")
+        text = str(value)
+        if not text.strip():
+            self.fail(key, "must not be empty")
+        return text
+
+    def string_list(self, value: Any, key: str) -> list[str]:
+        if not isinstance(value, list):
+            self.fail(key, f"must be a list, not {_type_name(value)}")
+        return [self.string(item, f"{key}[{i}]") for i, item in enumerate(value)]
+
+    def integer(self, value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"must be a whole number, not {_type_name(value)} {value!r}")
+        return value
+
+    def number(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(key, f"must be a number, not {_type_name(value)} {value!r}")
+        import math
+
+        if not math.isfinite(value):
+            self.fail(key, f"must be a finite number, not {value!r}")
+        return float(value)
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, not {value!r}")
+        return value
+
+    def choice(self, value: Any, key: str, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def path(self, value: Any, key: str, what: str) -> Path:
+        text = self.string(value, key)
+        base = self.source.parent if self.source is not None else Path.cwd()
+        resolved = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
+        if not resolved.exists():
+            self.fail(key, f"{what} '{text}' does not exist (looked for {resolved}); paths are relative to the policy file")
+        if resolved.is_dir():
+            self.fail(key, f"{what} '{text}' is a folder; give the path of a file")
+        return resolved
+
+
+def _require_file(path: Path, option: str, source, what: str) -> None:
+    if not path.exists():
+        raise PolicyError(f"{option} {path}: {what} does not exist; check the path.")
+    if path.is_dir():
+        raise PolicyError(f"{option} {path}: is a folder; give the path of {what}.")
+
+
+def _suggest(word: str, options) -> str:
+    hint = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _short_list(items: list[str], limit: int = 12) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f", ... ({len(items)} columns)" if len(items) > limit else "")
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number",
+            bool: "true/false", type(None): "nothing"}.get(type(value), type(value).__name__)

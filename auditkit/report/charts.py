@@ -1,0 +1,176 @@
+"""Charts for the report: matplotlib figures rendered to SVG, embedded as data URIs.
+
+Charts read plain result dicts. Images embedded as ``data:`` URIs cannot run scripts, so text
+that came from data (group names, column names) is inert inside them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+__all__ = ["fairness_chart", "importance_chart", "group_shap_chart", "beeswarm_chart"]
+
+INK = "#1f2933"
+MUTED = "#52606d"
+ACCENT = "#1d4ed8"
+WARN = "#b45309"
+BAD = "#b91c1c"
+GRID = "#d9e2ec"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "svg.hashsalt": "auditkit",  # deterministic ids: same results, same bytes
+        "svg.fonttype": "path",
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.edgecolor": MUTED,
+        "axes.labelcolor": INK,
+        "xtick.color": INK,
+        "ytick.color": INK,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    })
+    return plt
+
+
+def _to_data_uri(fig) -> str:
+    plt = _plt()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "auditkit"})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _short(text: str, limit: int = 28) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: dict[str, list[tuple[float, str]]]) -> str | None:
+    """Dot-and-whisker panels, one per metric: each group's value with its interval.
+
+    ``lines`` maps a metric to (x, label) reference lines, e.g. a rule's threshold.
+    """
+    shown = [g for g in groups if g.get("status") == "ok"]
+    metrics = [m for m in metrics if any((g.get("metrics") or {}).get(m) is not None for g in shown)]
+    if not shown or not metrics:
+        return None
+    plt = _plt()
+    n_groups = len(shown)
+    height = max(1.6, 0.32 * n_groups + 0.9)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(min(2.3 * len(metrics) + 1.4, 11), height), sharey=True, squeeze=False)
+    labels = [_short(g["group"]) for g in shown]
+    ys = list(range(n_groups))[::-1]
+    for ax, metric in zip(axes[0], metrics):
+        for y, group in zip(ys, shown):
+            value = (group.get("metrics") or {}).get(metric)
+            if value is None:
+                ax.text(0.5, y, "n/a", va="center", ha="center", color=MUTED, fontsize=8, transform=ax.get_yaxis_transform())
+                continue
+            ci = (group.get("ci") or {}).get(metric)
+            if ci and ci[0] is not None and ci[1] is not None:
+                ax.plot([ci[0], ci[1]], [y, y], color=ACCENT, linewidth=2, solid_capstyle="butt", alpha=0.55)
+                ax.plot([ci[0], ci[0]], [y - 0.15, y + 0.15], color=ACCENT, linewidth=1)
+                ax.plot([ci[1], ci[1]], [y - 0.15, y + 0.15], color=ACCENT, linewidth=1)
+            ax.plot([value], [y], marker="o", color=ACCENT, markersize=5, zorder=3)
+        for x, label in lines.get(metric, []):
+            ax.axvline(x, color=BAD, linestyle="--", linewidth=1.2)
+            ax.text(x, n_groups - 0.45, _short(label, 22), color=BAD, fontsize=7, ha="center", va="bottom")
+        ax.set_title(metric, fontsize=9, color=INK)
+        ax.set_xlim(-0.02, 1.02) if metric not in ("mean_prediction", "mean_target", "mae", "rmse") else None
+        ax.grid(axis="x", color=GRID, linewidth=0.6)
+        ax.set_ylim(-0.6, n_groups - 0.2 + 0.5)
+    axes[0][0].set_yticks(ys, labels)
+    fig.suptitle(f"{_short(feature, 60)}: value per group with interval", fontsize=9, color=MUTED, x=0.01, ha="left")
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+def importance_chart(importance: list[dict], highlight: set[str], limit: int = 15) -> str | None:
+    """Horizontal bars of mean |SHAP| per input column, with intervals when present."""
+    rows = [r for r in importance if r.get("mean_abs_shap") is not None][:limit]
+    if not rows:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.2, 0.3 * len(rows) + 0.9))
+    ys = list(range(len(rows)))[::-1]
+    for y, row in zip(ys, rows):
+        colour = WARN if row["feature"] in highlight else ACCENT
+        ax.barh(y, row["mean_abs_shap"], color=colour, height=0.62, hatch="//" if row["feature"] in highlight else None,
+                edgecolor="white" if row["feature"] not in highlight else WARN)
+        ci = row.get("ci")
+        if ci and ci[0] is not None:
+            ax.plot([ci[0], ci[1]], [y, y], color=INK, linewidth=1)
+    ax.set_yticks(ys, [_short(r["feature"], 32) for r in rows])
+    ax.set_xlabel("mean |SHAP value| (hatched: sensitive feature)")
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+def group_shap_chart(feature: str, groups: list[dict], top: list[str]) -> str | None:
+    """Mean signed SHAP per input column for each group of a sensitive feature."""
+    groups = [g for g in groups if g.get("values")]
+    if not groups or not top:
+        return None
+    plt = _plt()
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(top) * max(1, len(groups)) / 2 + 1.2))
+    width = 0.8 / len(groups)
+    palette = ["#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f", "#a21caf"]
+    hatches = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
+    ys = np.arange(len(top))[::-1]
+    for i, group in enumerate(groups[:8]):
+        by_feature = {v["input_feature"]: v.get("mean_shap") for v in group["values"]}
+        values = [by_feature.get(f) or 0.0 for f in top]
+        ax.barh(ys + (i - (len(groups) - 1) / 2) * width, values, height=width, color=palette[i % 8],
+                hatch=hatches[i % 8], edgecolor="white", label=_short(group["group"], 24))
+    ax.axvline(0, color=INK, linewidth=0.8)
+    ax.set_yticks(ys, [_short(f, 30) for f in top])
+    ax.set_xlabel("mean SHAP value (left: pushes towards the negative outcome)")
+    ax.legend(title=_short(feature, 30), fontsize=8, title_fontsize=8, frameon=False, loc="best")
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+def beeswarm_chart(beeswarm: dict) -> str | None:
+    """A beeswarm-style summary: each dot a row, position its SHAP value, colour its feature value."""
+    points = [p for p in (beeswarm or {}).get("points", []) if p.get("shap")]
+    if not points:
+        return None
+    plt = _plt()
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    fig, ax = plt.subplots(figsize=(7.2, 0.38 * len(points) + 1.0))
+    ys = list(range(len(points)))[::-1]
+    scatter = None
+    for y, p in zip(ys, points):
+        shap_values = np.asarray(p["shap"], dtype=float)
+        ranks = p.get("value_rank")
+        colours = np.asarray([np.nan if r is None else r for r in ranks], dtype=float) if ranks else np.full(len(shap_values), np.nan)
+        jitter = rng.uniform(-0.28, 0.28, size=len(shap_values))
+        known = ~np.isnan(colours)
+        if (~known).any():
+            ax.scatter(shap_values[~known], y + jitter[~known], s=6, color="#9aa5b1", linewidths=0)
+        if known.any():
+            scatter = ax.scatter(shap_values[known], y + jitter[known], s=6, c=colours[known], cmap="coolwarm",
+                                 vmin=0, vmax=1, linewidths=0)
+    ax.axvline(0, color=INK, linewidth=0.8)
+    ax.set_yticks(ys, [_short(p["feature"], 30) for p in points])
+    ax.set_xlabel("SHAP value (effect on the explained output)")
+    if scatter is not None:
+        bar = fig.colorbar(scatter, ax=ax, fraction=0.03, pad=0.02)
+        bar.set_label("feature value (low → high; grey: categorical)", fontsize=8)
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    fig.tight_layout()
+    return _to_data_uri(fig)

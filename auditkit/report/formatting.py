@@ -1,0 +1,57 @@
+"""Number and label formatting shared by the HTML, Markdown and terminal renderers."""
+
+from __future__ import annotations
+
+STATUS_LABELS = {
+    "pass": ("PASS", "✔"),
+    "fail": ("FAIL", "✖"),
+    "warn": ("WARN", "⚠"),
+    "inconclusive": ("INCONCLUSIVE", "?"),
+    "waived": ("WAIVED", "○"),
+    "error": ("ERROR", "!"),
+}
+
+
+def fmt_number(value, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value != value:  # NaN should never reach here, but never crash the report on it
+        return "—"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def fmt_interval(ci, digits: int = 3) -> str:
+    if not ci:
+        return ""
+    return f"[{fmt_number(ci[0], digits)}, {fmt_number(ci[1], digits)}]"
+
+
+def fmt_threshold(threshold: dict) -> str:
+    parts = []
+    if threshold.get("min") is not None:
+        parts.append(f"≥ {fmt_number(threshold['min'])}")
+    if threshold.get("max") is not None:
+        parts.append(f"≤ {fmt_number(threshold['max'])}")
+    return " and ".join(parts)
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, (status.upper(), ""))[0]
+
+
+def status_icon(status: str) -> str:
+    return STATUS_LABELS.get(status, ("", "·"))[1]
+
+
+def fmt_percent(value, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:.{digits}f}%"

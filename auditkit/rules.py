@@ -1,0 +1,213 @@
+"""Evaluating policy rules against the audit's evidence, and the gate's verdict.
+
+A rule's raw decision is ``pass``, ``fail``, ``inconclusive`` (``decide_on: ci`` and the
+interval straddles the threshold) or ``error`` (the metric could not be computed). Severity
+then turns it into the reported status: a failing ``warning`` rule is ``warn``. Whether an
+outcome blocks promotion is explicit in ``gating``:
+
+* a failed or un-evaluable ``error`` rule gates (fail closed);
+* an inconclusive ``error`` rule gates unless it says ``on_inconclusive: warn``;
+* with ``fail_on="warning"`` every non-passing rule gates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .policy import Rule
+from .vocabulary import rule_sentence
+
+__all__ = ["Evidence", "Gate", "Observation", "RuleOutcome", "evaluate_rules"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The measured value a rule is judged on."""
+
+    value: float | None
+    ci: tuple[float, float] | None = None
+    reason: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: Rule
+    status: str  # pass | fail | warn | inconclusive | error
+    observed: float | None
+    ci: tuple[float, float] | None
+    decided_on: str
+    gating: bool
+    message: str
+    group: str | None = None
+
+    def to_dict(self) -> dict:
+        r = self.rule
+        return {
+            "id": r.id, "metric": r.metric, "feature": r.feature, "status": self.status,
+            "observed": self.observed, "ci": list(self.ci) if self.ci else None,
+            "threshold": r.threshold, "severity": r.severity, "message": self.message,
+            "decide_on": r.decide_on, "decided_on": self.decided_on, "on_inconclusive": r.on_inconclusive,
+            "gating": self.gating, "group": self.group, "rationale": r.rationale,
+            "description": rule_sentence(r.metric, r.feature, r.threshold),
+        }
+
+
+@dataclass(frozen=True)
+class Gate:
+    outcomes: tuple[RuleOutcome, ...]
+    fail_on: str = "error"
+
+    @property
+    def status(self) -> str:
+        return "failed" if any(o.gating for o in self.outcomes) else "passed"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in ("pass", "fail", "warn", "inconclusive", "waived", "error")}
+        for o in self.outcomes:
+            out[o.status] = out.get(o.status, 0) + 1
+        return out
+
+
+class Evidence:
+    """What the rules can look at: the contract result, fairness result and explanations."""
+
+    def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None):
+        self.contract = contract
+        self.fairness = fairness
+        self.explanations = explanations
+        self.explanation_error = explanation_error
+
+    def observe(self, rule: Rule) -> Observation | list[tuple[str, Observation]]:
+        """An observation, or for a per-group rule one observation per eligible group."""
+        metric, feature = rule.metric, rule.feature
+        if metric == "contract_violations":
+            if self.contract is None:
+                return Observation(None, reason="no contract was checked")
+            return Observation(float(self.contract.failures_in(feature)))
+        if metric == "shap_share":
+            if self.explanations is None:
+                return Observation(None, reason=self.explanation_error or "explanations were not computed")
+            return Observation(float(self.explanations.shap_share(feature)))
+        if self.fairness is None:
+            return Observation(None, reason="no predictions were available for fairness metrics")
+        from .vocabulary import is_disparity
+
+        try:
+            if is_disparity(metric) or feature is None:
+                mv = self.fairness.value(metric, feature)
+                return Observation(mv.value, tuple(mv.ci) if mv.ci else None, mv.reason)
+            groups = self.fairness.group_values(metric, feature)
+        except KeyError as exc:
+            return Observation(None, reason=str(exc.args[0]) if exc.args else "metric not available")
+        eligible = [g for g in groups if g.status == "ok"]
+        if not eligible:
+            return Observation(None, reason=f"no group of '{feature}' has enough rows")
+        return [(g.group, Observation(g.value, tuple(g.ci) if g.ci else None, g.reason, g.group)) for g in eligible]
+
+
+def _decide(obs: Observation, rule: Rule) -> tuple[str, str]:
+    """(decision, decided_on) for one observation."""
+    if obs.value is None:
+        return "error", "estimate"
+    low, high = rule.min, rule.max
+    if rule.decide_on == "ci" and obs.ci is not None:
+        lo, hi = obs.ci
+        passes = (low is None or lo >= low) and (high is None or hi <= high)
+        fails = (low is not None and hi < low) or (high is not None and lo > high)
+        return ("pass" if passes else "fail" if fails else "inconclusive"), "ci"
+    ok = (low is None or obs.value >= low) and (high is None or obs.value <= high)
+    decided_on = "estimate (no interval available)" if rule.decide_on == "ci" else "estimate"
+    return ("pass" if ok else "fail"), decided_on
+
+
+def _distance(obs: Observation, rule: Rule) -> float:
+    """How far inside the passing region a value lies (negative: outside). Smaller is worse."""
+    value = obs.value
+    gaps = []
+    if rule.min is not None:
+        gaps.append(value - rule.min)
+    if rule.max is not None:
+        gaps.append(rule.max - value)
+    return min(gaps)
+
+
+def _evaluate(rule: Rule, evidence: Evidence, fail_on: str) -> RuleOutcome:
+    observed = evidence.observe(rule)
+    group = None
+    if isinstance(observed, list):
+        decided = [(g, o, *_decide(o, rule)) for g, o in observed if o.value is not None]
+        if not decided:
+            obs, decision, decided_on = Observation(None, reason=f"'{rule.metric}' is undefined for every group of '{rule.feature}'"), "error", "estimate"
+        else:
+            order = {"fail": 0, "inconclusive": 1, "pass": 2}
+            group, obs, decision, decided_on = min(decided, key=lambda d: (order[d[2]], _distance(d[1], rule)))
+    else:
+        obs = observed
+        decision, decided_on = _decide(obs, rule)
+
+    severity = rule.severity
+    if decision == "pass":
+        status, gating = "pass", False
+    elif decision == "fail":
+        status = "fail" if severity == "error" else "warn"
+        gating = severity == "error" or fail_on == "warning"
+    elif decision == "inconclusive":
+        status = "inconclusive"
+        gating = (severity == "error" and rule.on_inconclusive == "fail") or fail_on == "warning"
+    else:
+        status = "error"
+        gating = severity == "error" or fail_on == "warning"
+    return RuleOutcome(rule=rule, status=status, observed=obs.value, ci=obs.ci, decided_on=decided_on,
+                       gating=gating, message=_message(rule, obs, decision, decided_on, group), group=group)
+
+
+def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error") -> Gate:
+    """Evaluate every rule; never raises for a finding.
+
+    Parameters
+    ----------
+    rules : sequence of Rule
+    evidence : Evidence
+    fail_on : {"error", "warning"}
+        With ``"warning"``, warning-severity rules gate as well.
+    """
+    if fail_on not in ("error", "warning"):
+        raise ValueError("fail_on must be 'error' or 'warning'")
+    return Gate(outcomes=tuple(_evaluate(rule, evidence, fail_on) for rule in rules), fail_on=fail_on)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return str(int(value))
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _message(rule: Rule, obs: Observation, decision: str, decided_on: str, group: str | None) -> str:
+    scope = f" for {rule.feature}" if rule.feature else ""
+    if group is not None:
+        scope = f" for {rule.feature} = {group} (the group nearest the limit)" if decision == "pass" else f" for {rule.feature} = {group}"
+    if decision == "error":
+        return f"Could not be evaluated: {obs.reason or 'the metric is undefined'}."
+    interval = f" (interval {_fmt(obs.ci[0])} to {_fmt(obs.ci[1])})" if obs.ci else ""
+    bounds = []
+    if rule.min is not None:
+        bounds.append(f"minimum {_fmt(rule.min)}")
+    if rule.max is not None:
+        bounds.append(f"maximum {_fmt(rule.max)}")
+    bound = " and ".join(bounds)
+    head = f"{rule.metric}{scope} is {_fmt(obs.value)}{interval}"
+    if decision == "pass":
+        how = "the whole interval is within" if decided_on == "ci" else "within"
+        return f"{head}: {how} the {bound}."
+    if decision == "fail":
+        how = "the whole interval is outside" if decided_on == "ci" else "outside"
+        return f"{head}: {how} the {bound}."
+    return f"{head}: the interval straddles the {bound}, so the data cannot tell whether the rule holds."

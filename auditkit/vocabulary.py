@@ -1,0 +1,123 @@
+"""The metric vocabulary rules can refer to, and plain-language definitions for the report.
+
+Per-group metrics and disparity names come from the fairness engine; this module adds the
+data and model metrics and answers questions the policy loader asks about a metric name.
+"""
+
+from __future__ import annotations
+
+DATA_METRICS = ("contract_violations",)
+MODEL_METRICS = ("shap_share",)
+AGGREGATES = ("demographic_parity", "equalized_odds", "equal_opportunity")
+
+GLOSSARY = {
+    "count": "Number of rows (people) in the group.",
+    "share": "The group's share of all rows audited.",
+    "base_rate": "Share of the group whose true outcome is the positive one, before any model.",
+    "selection_rate": "Share of the group the model predicts the positive outcome for.",
+    "tpr": "True positive rate (recall): of those whose true outcome is positive, the share the model also predicts positive.",
+    "fpr": "False positive rate: of those whose true outcome is negative, the share the model wrongly predicts positive.",
+    "fnr": "False negative rate: of those whose true outcome is positive, the share the model wrongly predicts negative.",
+    "tnr": "True negative rate (specificity): of those whose true outcome is negative, the share predicted negative.",
+    "ppv": "Precision: of those predicted positive, the share whose true outcome is positive.",
+    "npv": "Negative predictive value: of those predicted negative, the share whose true outcome is negative.",
+    "accuracy": "Share of predictions that match the true outcome.",
+    "balanced_accuracy": "Average of the true positive and true negative rates; robust to imbalanced outcomes.",
+    "f1": "Harmonic mean of precision and recall.",
+    "auc": "Area under the ROC curve: the chance that a random positive case scores higher than a random negative one.",
+    "mean_score": "Average model score (probability of the positive outcome).",
+    "mean_prediction": "Average predicted value (regression).",
+    "mean_target": "Average true value (regression).",
+    "mae": "Mean absolute error (regression).",
+    "rmse": "Root mean squared error (regression).",
+    "demographic_parity": "Whether groups receive the positive prediction at the same rate (compares selection rates).",
+    "equalized_odds": "Whether groups have the same true positive and false positive rates (the worse of the two gaps).",
+    "equal_opportunity": "Whether qualified people in every group are recognised equally often (compares true positive rates).",
+    "difference": "Largest group value minus smallest; 0 means every group is treated alike.",
+    "ratio": "Smallest group value divided by largest; 1 means every group is treated alike. The four-fifths rule asks for at least 0.8.",
+    "contract_violations": "Number of values in the data that break the data contract (schema, ranges, allowed categories).",
+    "shap_share": "Share of the model's total feature attribution (mean |SHAP|) held by one feature; high for a sensitive feature means the model leans on it directly.",
+    "confidence_interval": "Range that holds the true value with the stated confidence, estimated by resampling the audited rows (bootstrap).",
+    "inconclusive": "The interval straddles the threshold: the data cannot tell whether the rule holds.",
+    "shap": "SHAP values split one prediction into contributions of each input; their mean absolute size ranks the inputs by influence.",
+}
+
+
+def _per_group_metrics() -> set[str]:
+    from .fairness import COUNT_METRICS, REGRESSION_METRICS, SCORE_METRICS
+
+    return set(COUNT_METRICS) | set(SCORE_METRICS) | set(REGRESSION_METRICS)
+
+
+def all_metric_names() -> list[str]:
+    """Every metric name a rule may use (disparities spelled out)."""
+    names = set(DATA_METRICS) | set(MODEL_METRICS) | _per_group_metrics()
+    for base in _per_group_metrics() | set(AGGREGATES):
+        if base == "count":
+            continue
+        names.add(f"{base}_difference")
+        names.add(f"{base}_ratio")
+    return sorted(names)
+
+
+def is_known_metric(name: str) -> bool:
+    from .fairness import is_fairness_metric
+
+    return name in DATA_METRICS or name in MODEL_METRICS or is_fairness_metric(name)
+
+
+def is_disparity(name: str) -> bool:
+    return name.endswith("_difference") or name.endswith("_ratio")
+
+
+def metric_needs_feature(name: str) -> bool:
+    return is_disparity(name) or name in MODEL_METRICS
+
+
+def metric_needs_model(name: str) -> bool:
+    return name not in DATA_METRICS
+
+
+def describe_metric_kind(name: str) -> str:
+    if name in DATA_METRICS:
+        return "a data metric"
+    if name in MODEL_METRICS:
+        return "an explanation metric"
+    if is_disparity(name):
+        return "a disparity between groups"
+    return "a per-group metric"
+
+
+def define(name: str) -> str:
+    """A plain-language definition of a metric or disparity name."""
+    if name in GLOSSARY:
+        return GLOSSARY[name]
+    for suffix in ("_difference", "_ratio"):
+        if name.endswith(suffix):
+            base = name[: -len(suffix)]
+            kind = suffix[1:]
+            return f"{GLOSSARY.get(kind, '')} Applied to: {GLOSSARY.get(base, base)}".strip()
+    return ""
+
+
+def rule_sentence(metric: str, feature: str | None, threshold: dict) -> str:
+    """One plain-language sentence of what a rule checks."""
+    bounds = []
+    if "min" in threshold:
+        bounds.append(f"at least {threshold['min']:g}")
+    if "max" in threshold:
+        bounds.append(f"at most {threshold['max']:g}")
+    bound = " and ".join(bounds)
+    label = metric.replace("_", " ")
+    if metric == "contract_violations":
+        scope = f" in column '{feature}'" if feature else ""
+        return f"The number of data contract violations{scope} must be {bound}."
+    if metric == "shap_share":
+        return f"The share of the model's attribution held by '{feature}' must be {bound}."
+    if is_disparity(metric):
+        kind = "ratio (smallest over largest)" if metric.endswith("_ratio") else "difference (largest minus smallest)"
+        base = metric.rsplit("_", 1)[0].replace("_", " ")
+        return f"Across the groups of '{feature}', the {kind} of {base} must be {bound}."
+    if feature:
+        return f"For every group of '{feature}', the {label} must be {bound}."
+    return f"Over all rows, the {label} must be {bound}."

@@ -1,0 +1,121 @@
+"""The policy loader: every malformed policy is one PolicyError naming the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditkit.errors import PolicyError
+from auditkit.policy import check_columns, load_policy
+from conftest import MINIMAL_POLICY
+
+
+def test_minimal_policy_loads(write_policy):
+    policy = load_policy(write_policy(MINIMAL_POLICY))
+    assert policy.name == "minimal"
+    assert policy.data.path.name == "credit.csv" and policy.data.path.is_absolute()
+    assert policy.model.trust is False and policy.model.threshold == 0.5
+    assert [r.id for r in policy.rules] == ["contract-holds", "accuracy-floor"]
+    assert policy.fairness.bootstrap == 200 and policy.fairness.confidence == 0.95
+    assert len(policy.sha256) == 64
+
+
+def test_demo_policy_loads(demo_dir):
+    policy = load_policy(demo_dir / "audit.yaml")
+    assert policy.intersections == (("sex", "age_group"),)
+    assert policy.group_features == ("sex", "age_group", "sex & age_group")
+    assert policy.fairness.reference_groups == {"sex": "male", "age_group": "25 and over"}
+
+
+def _error(write_policy, text: str) -> str:
+    path = write_policy(text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    message = info.value.message
+    assert str(path) in message, "the message names the file"
+    assert "\n" not in message, "one line"
+    return message
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        (("  target: credit_risk", "  targt: credit_risk"), "data.targt", "did you mean 'target'"),
+        (("version: 1", "version: 1\nrulez: []"), "rulez", "did you mean 'rules'"),
+        (("version: 1", "version: 2"), "version", "not supported"),
+        (("version: 1", "version: one"), "version", "whole number"),
+        (("  path: models/credit_model.skops", "  path: models/missing.skops"), "model.path", "does not exist"),
+        (("  path: data/credit.csv", "  path: data/nope.csv"), "data.path", "does not exist"),
+        (("    metric: accuracy", "    metric: acuracy"), "rules[1].metric", "did you mean 'accuracy'"),
+        (("    min: 0.5", "    min: high"), "rules[1].min", "must be a number"),
+        (("  bootstrap: 200", "  bootstrap: 3"), "fairness.bootstrap", "between 50"),
+        (("  bootstrap: 200", "  confidence: 1.5"), "fairness.confidence", "between 0.5 and 1"),
+        (("  max_rows: 200", "  max_rows: [1]"), "explain.max_rows", "whole number"),
+        (("sensitive_features: [sex, age_group]", "sensitive_features: sex"), "sensitive_features", "must be a list"),
+        (("version: 1", "version: 1\nextends: [four-fifths]"), "extends", "not supported"),
+        (("    max: 0\n", "    max: 0\n    waiver: {reason: x}\n"), "rules[0].waiver", "not supported"),
+        (("  - id: accuracy-floor", "  - id: contract-holds"), "rules[1].id", "used twice"),
+        (("    min: 0.5", "    min: 0.5\n    severity: fatal"), "rules[1].severity", "error, warning"),
+        (("    min: 0.5", "    min: 0.5\n    decide_on: median"), "rules[1].decide_on", "estimate, ci"),
+    ],
+)
+def test_each_mistake_names_its_key(write_policy, change, key, words):
+    old, new = change
+    assert old in MINIMAL_POLICY
+    message = _error(write_policy, MINIMAL_POLICY.replace(old, new, 1))
+    assert f"'{key}'" in message
+    assert words in message
+
+
+def test_missing_required_key(write_policy):
+    message = _error(write_policy, MINIMAL_POLICY.replace("  target: credit_risk\n", ""))
+    assert "'data.target'" in message and "missing required key" in message
+
+
+def test_rule_without_threshold(write_policy):
+    message = _error(write_policy, MINIMAL_POLICY.replace("    min: 0.5\n", ""))
+    assert "needs a threshold" in message
+
+
+def test_disparity_rule_needs_a_sensitive_feature(write_policy):
+    text = MINIMAL_POLICY + "  - id: dp\n    metric: demographic_parity_ratio\n    min: 0.8\n"
+    assert "needs 'feature:'" in _error(write_policy, text)
+    text = MINIMAL_POLICY + "  - id: dp\n    metric: demographic_parity_ratio\n    feature: race\n    min: 0.8\n"
+    message = _error(write_policy, text)
+    assert "'rules[2].feature'" in message and "'race'" in message
+
+
+def test_model_metrics_need_a_model(write_policy):
+    text = MINIMAL_POLICY.replace("model:\n  path: models/credit_model.skops\n", "")
+    message = _error(write_policy, text)
+    assert "'rules[1].metric'" in message and "needs a model" in message
+
+
+def test_model_needs_exactly_one_source(write_policy):
+    text = MINIMAL_POLICY.replace("  path: models/credit_model.skops\n", "  path: models/credit_model.skops\n  predictions: {label: credit_risk}\n")
+    assert "exactly one of" in _error(write_policy, text)
+
+
+def test_malformed_yaml_names_the_line(write_policy):
+    message = _error(write_policy, "version: 1\ndata: [unclosed\n")
+    assert "malformed YAML" in message and "line" in message
+
+
+def test_empty_policy(write_policy):
+    assert "empty" in _error(write_policy, "")
+
+
+def test_missing_policy_file(tmp_path):
+    with pytest.raises(PolicyError, match="policy file not found"):
+        load_policy(tmp_path / "audit.yaml")
+
+
+def test_columns_not_in_data_are_named(write_policy):
+    policy = load_policy(write_policy(MINIMAL_POLICY.replace("[sex, age_group]", "[sex, gender]")))
+    with pytest.raises(PolicyError) as info:
+        check_columns(policy, ["sex", "credit_risk", "age_group"])
+    assert "'sensitive_features[1]'" in info.value.message and "'gender'" in info.value.message
+
+
+def test_intersections_must_use_sensitive_features(write_policy):
+    text = MINIMAL_POLICY.replace("sensitive_features: [sex, age_group]", "sensitive_features: [sex, age_group]\nintersections: [[sex, job]]")
+    assert "'intersections[0]'" in _error(write_policy, text)
