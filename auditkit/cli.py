@@ -99,7 +99,7 @@ def check(policy, out_dir, data, model, trust_model, no_explain, fail_on, seed, 
     result = run_audit(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
                        fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line())
     results = result.to_dict()
-    outputs = write_outputs(results, out_dir)
+    outputs = write_outputs(results, out_dir, templates=result.policy.report_templates)
     click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
     sys.exit(result.exit_code)
 
@@ -141,11 +141,16 @@ def _contract_table(result, data) -> str:
 @cli.command()
 @click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the HTML report.")
-def report(results_file, output):
-    """Re-render the HTML report from a saved results.json."""
+@click.option("--templates", type=click.Path(path_type=Path), help="A folder of templates overriding the bundled ones.")
+def report(results_file, output, templates):
+    """Re-render the HTML report from a saved results.json.
+
+    The report is a pure function of the results: re-rendering the results.json of a run
+    gives the same report.html that run wrote.
+    """
     from .report.rerender import rerender
 
-    rerender(results_file, output)
+    rerender(results_file, output, templates=templates)
     click.echo(f"report: {output}")
 
 

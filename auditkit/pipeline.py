@@ -59,7 +59,8 @@ class AuditResult:
         return {
             "schema_version": SCHEMA_VERSION,
             "status": self.status,
-            "policy": {"name": self.policy.name, "version": self.policy.version, "fail_on": self.fail_on},
+            "policy": {"name": self.policy.name, "version": self.policy.version, "fail_on": self.fail_on,
+                       "report_templates": str(self.policy.report_templates) if self.policy.report_templates else None},
             "summary": {"rules": len(self.gate.outcomes), **counts},
             "rules": [o.to_dict() for o in self.gate.outcomes],
             "contract": self.contract.to_dict() if self.contract is not None else None,
@@ -91,6 +92,7 @@ def run_audit(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     command: str | None = None,
+    today=None,
 ) -> AuditResult:
     """Run the whole audit described by a policy.
 
@@ -110,6 +112,8 @@ def run_audit(
         Seed for bootstrap resampling and explanation sampling.
     progress : callable, optional
         Called with a short description as each stage starts.
+    today : datetime.date, optional
+        The day waivers are judged on (default: today, UTC).
 
     Returns
     -------
@@ -208,7 +212,7 @@ def run_audit(
 
     evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
                         explanation_error=explanation_status.get("reason"))
-    gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on)
+    gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on, today=today)
 
     # ---- summaries and provenance
     data_summary = {

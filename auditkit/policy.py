@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,6 +34,7 @@ __all__ = [
     "Policy",
     "PredictionColumns",
     "Rule",
+    "Waiver",
     "check_columns",
     "load_policy",
     "policy_from_dict",
@@ -42,9 +44,8 @@ SUPPORTED_VERSIONS = (1,)
 RESERVED_KEYS = {
     "extends": "named policy packs",
     "champion": "candidate-vs-champion comparisons",
-    "report": "custom report templates",
 }
-RESERVED_RULE_KEYS = {"waiver": "rule waivers", "compare": "champion comparisons"}
+RESERVED_RULE_KEYS = {"compare": "champion comparisons"}
 DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
 
 
@@ -87,6 +88,21 @@ class ExplainSpec:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """An approved, dated exception: a failing rule is reported as waived until ``expires``."""
+
+    reason: str
+    approved_by: str
+    expires: date
+
+    def active(self, today: date) -> bool:
+        return today <= self.expires
+
+    def to_dict(self) -> dict:
+        return {"reason": self.reason, "approved_by": self.approved_by, "expires": self.expires.isoformat()}
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     metric: str
@@ -97,6 +113,7 @@ class Rule:
     rationale: str | None = None
     decide_on: str = "estimate"
     on_inconclusive: str = "fail"
+    waiver: Waiver | None = None
 
     @property
     def threshold(self) -> dict[str, float]:
@@ -120,6 +137,7 @@ class Policy:
     fairness: FairnessSpec
     explain: ExplainSpec
     rules: tuple[Rule, ...]
+    report_templates: Path | None = None
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -201,7 +219,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
         v.fail("", f"the top level must be a mapping of keys, not {_type_name(document)}")
 
     v.keys(document, "", required={"version", "data"}, optional={
-        "name", "model", "sensitive_features", "intersections", "fairness", "explain", "rules"})
+        "name", "model", "sensitive_features", "intersections", "fairness", "explain", "rules", "report"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {version} is not supported; this auditkit reads version 1")
@@ -222,10 +240,11 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     group_features = sensitive + tuple(" & ".join(i) for i in intersections)
     rules = _rules(v, document.get("rules", []) or [], group_features, model, fairness, data)
 
+    report_templates = _report_templates(v, document.get("report"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
-        version=version, source=source, sha256=sha256,
+        report_templates=report_templates, version=version, source=source, sha256=sha256,
     )
 
 
@@ -372,6 +391,36 @@ def _explain_spec(v: "_Validator", raw: Any) -> ExplainSpec:
     return ExplainSpec(enabled=enabled, max_rows=max_rows)
 
 
+def _report_templates(v: "_Validator", raw: Any) -> Path | None:
+    if raw is None:
+        return None
+    v.mapping(raw, "report")
+    v.keys(raw, "report", required=set(), optional={"templates"})
+    if raw.get("templates") is None:
+        return None
+    text = v.string(raw["templates"], "report.templates")
+    base = v.source.parent if v.source is not None else Path.cwd()
+    folder = (base / text).resolve()
+    if not folder.is_dir():
+        v.fail("report.templates", f"templates folder '{text}' does not exist (looked for {folder}); paths are relative to the policy file")
+    return folder
+
+
+def _waiver(v: "_Validator", raw: Any, key: str) -> Waiver:
+    v.mapping(raw, key)
+    v.keys(raw, key, required={"reason", "approved_by", "expires"}, optional=set())
+    expires = raw["expires"]
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            v.fail(f"{key}.expires", f"must be a date written YYYY-MM-DD, not {raw['expires']!r}")
+    if not isinstance(expires, date):
+        v.fail(f"{key}.expires", f"must be a date written YYYY-MM-DD, not {expires!r}")
+    return Waiver(reason=v.string(raw["reason"], f"{key}.reason"),
+                  approved_by=v.string(raw["approved_by"], f"{key}.approved_by"), expires=expires)
+
+
 def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
     if not isinstance(raw, list):
         v.fail("rules", f"must be a list of rules, not {_type_name(raw)}")
@@ -384,7 +433,7 @@ def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
             if reserved in item:
                 v.fail(f"{key}.{reserved}", f"unknown key '{reserved}' ({what} are not supported by this auditkit version); remove it")
         v.keys(item, key, required={"id", "metric"}, optional={
-            "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive"})
+            "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver"})
         rule_id = v.string(item["id"], f"{key}.id")
         if rule_id in seen:
             v.fail(f"{key}.id", f"rule id '{rule_id}' is used twice; ids must be unique")
@@ -420,8 +469,9 @@ def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
         if decide_on == "ci" and fairness.bootstrap == 0:
             v.fail(f"{key}.decide_on", f"rule '{rule_id}' decides on the confidence interval but fairness.bootstrap is 0; set bootstrap (e.g. 1000) or decide_on: estimate")
         on_inconclusive = v.choice(item.get("on_inconclusive", "fail"), f"{key}.on_inconclusive", ("fail", "warn"))
+        waiver = _waiver(v, item["waiver"], f"{key}.waiver") if item.get("waiver") is not None else None
         rules.append(Rule(id=rule_id, metric=metric, feature=feature, min=low, max=high, severity=severity,
-                          rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive))
+                          rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive, waiver=waiver))
     return tuple(rules)
 
 

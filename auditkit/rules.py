@@ -7,12 +7,15 @@ outcome blocks promotion is explicit in ``gating``:
 
 * a failed or un-evaluable ``error`` rule gates (fail closed);
 * an inconclusive ``error`` rule gates unless it says ``on_inconclusive: warn``;
-* with ``fail_on="warning"`` every non-passing rule gates.
+* with ``fail_on="warning"`` every non-passing rule gates;
+* a rule with an active waiver that would otherwise gate is ``waived`` and does not gate;
+  on the day after the waiver expires it gates again, and the message says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
 
 from .policy import Rule
@@ -51,6 +54,7 @@ class RuleOutcome:
             "decide_on": r.decide_on, "decided_on": self.decided_on, "on_inconclusive": r.on_inconclusive,
             "gating": self.gating, "group": self.group, "rationale": r.rationale,
             "description": rule_sentence(r.metric, r.feature, r.threshold),
+            "waiver": r.waiver.to_dict() if r.waiver else None,
         }
 
 
@@ -137,7 +141,7 @@ def _distance(obs: Observation, rule: Rule) -> float:
     return min(gaps)
 
 
-def _evaluate(rule: Rule, evidence: Evidence, fail_on: str) -> RuleOutcome:
+def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> RuleOutcome:
     observed = evidence.observe(rule)
     group = None
     if isinstance(observed, list):
@@ -163,11 +167,19 @@ def _evaluate(rule: Rule, evidence: Evidence, fail_on: str) -> RuleOutcome:
     else:
         status = "error"
         gating = severity == "error" or fail_on == "warning"
+    message = _message(rule, obs, decision, decided_on, group)
+    if rule.waiver is not None and status != "pass":
+        w = rule.waiver
+        if w.active(today):
+            status, gating = "waived", False
+            message += f" Waived until {w.expires.isoformat()} by {w.approved_by}: {w.reason}"
+        else:
+            message += f" The waiver by {w.approved_by} expired on {w.expires.isoformat()}, so the rule counts again."
     return RuleOutcome(rule=rule, status=status, observed=obs.value, ci=obs.ci, decided_on=decided_on,
-                       gating=gating, message=_message(rule, obs, decision, decided_on, group), group=group)
+                       gating=gating, message=message, group=group)
 
 
-def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error") -> Gate:
+def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error", today: date | None = None) -> Gate:
     """Evaluate every rule; never raises for a finding.
 
     Parameters
@@ -176,10 +188,14 @@ def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error") -> Gate
     evidence : Evidence
     fail_on : {"error", "warning"}
         With ``"warning"``, warning-severity rules gate as well.
+    today : date, optional
+        The day waivers are judged on (default: today in UTC).
     """
     if fail_on not in ("error", "warning"):
         raise ValueError("fail_on must be 'error' or 'warning'")
-    return Gate(outcomes=tuple(_evaluate(rule, evidence, fail_on) for rule in rules), fail_on=fail_on)
+    if today is None:
+        today = datetime.now(timezone.utc).date()
+    return Gate(outcomes=tuple(_evaluate(rule, evidence, fail_on, today) for rule in rules), fail_on=fail_on)
 
 
 def _fmt(value: Any) -> str:

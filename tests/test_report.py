@@ -131,3 +131,42 @@ def test_outputs_are_deterministic(write_policy):
             doc["provenance"][key] = ""
     assert json.dumps(first) == json.dumps(second)
     assert render_html(first) == render_html(second)
+
+
+def test_custom_templates_override_and_extend(demo_results, tmp_path):
+    folder = tmp_path / "templates"
+    (folder / "partials").mkdir(parents=True)
+    (folder / "report.html.j2").write_text(
+        '{% extends "auditkit/report.html.j2" %}'
+        "{% block header %}<header><h1>ACME Model Risk Review</h1><p>{{ v.policy.name }}</p></header>{% endblock %}"
+        "{% block sections %}{{ super() }}<section id=\"sign-off\"><h2>Sign-off</h2></section>{% endblock %}")
+    (folder / "partials" / "glossary.html.j2").write_text("<section id=\"glossary\"><h2>Our glossary</h2></section>")
+    html = render_html(demo_results, templates=folder)
+    assert "ACME Model Risk Review" in html and 'id="sign-off"' in html
+    assert "Our glossary" in html
+    assert 'id="rules"' in html, "the bundled sections are still there"
+    assert "Content-Security-Policy" in html
+
+
+def test_custom_templates_are_autoescaped(demo_results, tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "report.html.j2").write_text("<h1>{{ v.policy.name }}</h1>")
+    results = json.loads(json.dumps(demo_results))
+    results["policy"]["name"] = "<script>x</script>"
+    assert "<script>" not in render_html(results, templates=folder)
+
+
+def test_policy_templates_reach_the_report(write_policy, tmp_path):
+    from click.testing import CliRunner
+
+    from auditkit.cli import cli
+
+    policy = write_policy(MINIMAL_POLICY + "report:\n  templates: my-templates\n")
+    folder = policy.parent / "my-templates"
+    folder.mkdir()
+    (folder / "report.html.j2").write_text('{% extends "auditkit/report.html.j2" %}{% block header %}<h1>House style</h1>{% endblock %}')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["check", str(policy), "--out", str(out), "--no-explain"])
+    assert result.exit_code == 0, result.output
+    assert "House style" in (out / "report.html").read_text()

@@ -64,8 +64,8 @@ def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: 
         return None
     plt = _plt()
     n_groups = len(shown)
-    height = max(1.6, 0.32 * n_groups + 0.9)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(min(2.3 * len(metrics) + 1.4, 11), height), sharey=True, squeeze=False)
+    height = max(2.0, 0.42 * n_groups + 1.2)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(min(2.4 * len(metrics) + 1.8, 12), height), sharey=True, squeeze=False)
     labels = [_short(g["group"]) for g in shown]
     ys = list(range(n_groups))[::-1]
     for ax, metric in zip(axes[0], metrics):
@@ -82,11 +82,11 @@ def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: 
             ax.plot([value], [y], marker="o", color=ACCENT, markersize=5, zorder=3)
         for x, label in lines.get(metric, []):
             ax.axvline(x, color=BAD, linestyle="--", linewidth=1.2)
-            ax.text(x, n_groups - 0.45, _short(label, 22), color=BAD, fontsize=7, ha="center", va="bottom")
+            ax.text(x, n_groups - 0.35, _short(label, 24), color=BAD, fontsize=7, ha="center", va="bottom")
         ax.set_title(metric, fontsize=9, color=INK)
         ax.set_xlim(-0.02, 1.02) if metric not in ("mean_prediction", "mean_target", "mae", "rmse") else None
         ax.grid(axis="x", color=GRID, linewidth=0.6)
-        ax.set_ylim(-0.6, n_groups - 0.2 + 0.5)
+        ax.set_ylim(-0.6, n_groups + 0.1)
     axes[0][0].set_yticks(ys, labels)
     fig.suptitle(f"{_short(feature, 60)}: value per group with interval", fontsize=9, color=MUTED, x=0.01, ha="left")
     fig.tight_layout()

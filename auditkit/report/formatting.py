@@ -21,7 +21,7 @@ def fmt_number(value, digits: int = 3) -> str:
         return f"{value:,}"
     if value != value:  # NaN should never reach here, but never crash the report on it
         return "—"
-    if float(value).is_integer() and abs(value) >= 1:
+    if float(value).is_integer() and (abs(value) >= 1 or value == 0):
         return f"{int(value):,}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"

@@ -31,10 +31,10 @@ def load_results(path: str | Path) -> dict:
     return results
 
 
-def rerender(results_path: str | Path, output: str | Path) -> Path:
+def rerender(results_path: str | Path, output: str | Path, *, templates: Path | None = None) -> Path:
     from .writers import render_html
 
-    html = render_html(load_results(results_path))
+    html = render_html(load_results(results_path), templates=templates)
     output = Path(output)
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():

@@ -36,9 +36,12 @@ def environment(*, templates: Path | None = None, markdown: bool = False):
         if not Path(templates).is_dir():
             raise OutputError(f"{templates}: report templates folder not found; check report.templates in the policy.")
         loaders.append(jinja2.FileSystemLoader(str(templates)))
-    loaders.append(jinja2.FileSystemLoader(str(bundled_templates_dir())))
+    bundled = jinja2.FileSystemLoader(str(bundled_templates_dir()))
+    loaders.append(bundled)
+    # "auditkit/<name>" always means the bundled template, so an override can extend it.
+    loader = jinja2.PrefixLoader({"auditkit": bundled})
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=jinja2.ChoiceLoader([loader, *loaders]),
         autoescape=not markdown,
         undefined=jinja2.StrictUndefined if not markdown else jinja2.StrictUndefined,
         trim_blocks=markdown,
