@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import AuditkitError, ExplanationError
+from .errors import DataError, ExplanationError, ModelError
 from .policy import Policy, check_columns, load_policy
 
 __all__ = ["AuditResult", "run_audit"]
@@ -140,6 +140,7 @@ def run_audit(
     frame = load_table(policy.data.path)
     frame.columns = [str(c) for c in frame.columns]
     check_columns(policy, list(frame.columns))
+    _check_sensitive_features(frame, policy)
 
     # ---- contract
     contract_result = None
@@ -162,7 +163,13 @@ def run_audit(
             say(f"loading model {policy.model.path.name}")
             loaded = load_model(policy.model.path, trust=policy.model.trust)
             exclude = {policy.data.target}
-            predictions = predict_with_model(loaded, frame, target, threshold=policy.model.threshold, exclude=exclude)
+            try:
+                predictions = predict_with_model(loaded, frame, target, threshold=policy.model.threshold, exclude=exclude)
+            except ModelError as exc:
+                if contract_result is not None and not contract_result.passed:
+                    raise ModelError(f"{exc.message.rstrip('.')}; the data also breaks its contract "
+                                     f"({contract_result.total_failures} failing values): run 'audit validate' to see them.") from None
+                raise
         else:
             cols = policy.model.predictions
             predictions = predictions_from_columns(frame, target, label=cols.label, score=cols.score,
@@ -259,6 +266,17 @@ def run_audit(
                        explanations=explanations, explanation_status=explanation_status,
                        data_summary=data_summary, model_summary=model_summary, provenance=provenance,
                        fail_on=fail_on)
+
+
+def _check_sensitive_features(frame, policy: Policy) -> None:
+    """A sensitive feature must split the rows into at least two groups to be compared."""
+    for feature in policy.sensitive_features:
+        column = frame[feature]
+        if column.isna().all():
+            raise DataError(f"{policy.data.path}: sensitive feature '{feature}' is missing in every row; fill the column or remove it from sensitive_features.")
+        groups = column.nunique(dropna=False)
+        if groups < 2:
+            raise DataError(f"{policy.data.path}: sensitive feature '{feature}' has a single group ('{column.iloc[0]}'); fairness compares groups, so audit data that holds every group or remove the feature.")
 
 
 def _explanation_skip_reason(policy: Policy, loaded, explain: bool) -> dict | None:
