@@ -1,0 +1,157 @@
+"""Score-based metrics per group: AUC, mean score and calibration, with bootstrap.
+
+Exact point estimates come from each group's table of unique score values. For the
+bootstrap, a group's rows are summarised as a histogram of (score cell, label)
+with the sum of scores per cell, and replicates are multinomial draws over that
+histogram (a row bootstrap of the group with its size fixed). To bound the cost,
+a group with more than :data:`MAX_SCORE_CELLS` distinct scores has them merged into
+quantile cells nested inside the calibration bins; the AUC replicates are then
+shifted by the (tiny) difference between the exact and the merged point estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._bootstrap import count_replicates
+from ._metrics import undefined_reason
+
+__all__ = ["CALIBRATION_BINS", "MAX_SCORE_CELLS", "ScoreSummary", "summarise_scores"]
+
+CALIBRATION_BINS = 10
+MAX_SCORE_CELLS = 100
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """Score metrics of one group (NaN where undefined) and their replicates."""
+
+    values: dict  # "auc", "mean_score", "ece" -> float (NaN if undefined)
+    reasons: dict  # metric -> reason, for the undefined ones
+    replicates: dict  # metric -> (n_resamples,) array, empty dict without bootstrap
+    reliability: tuple  # one dict per calibration bin
+
+
+def _auc_from_histogram(negatives: np.ndarray, positives: np.ndarray) -> np.ndarray:
+    # Cells are in increasing score order along the last axis; a (positive, negative)
+    # pair in the same cell is a tie and counts one half, as in roc_auc_score.
+    n_pos = positives.sum(axis=-1)
+    n_neg = negatives.sum(axis=-1)
+    negatives_below = np.cumsum(negatives, axis=-1) - negatives
+    wins = (positives * negatives_below).sum(axis=-1) + 0.5 * (positives * negatives).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = wins / (n_pos * n_neg)
+    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
+
+
+def _calibration_bin(scores: np.ndarray) -> np.ndarray:
+    return np.clip(np.floor(scores * CALIBRATION_BINS), 0, CALIBRATION_BINS - 1).astype(np.int64)
+
+
+def summarise_scores(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_resamples: int,
+    rng: np.random.Generator | None,
+    where: str = "in this group",
+) -> ScoreSummary:
+    """Compute AUC, mean score, ECE and a reliability table for one group.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        Float scores (probability of the positive class) of the group's rows.
+    labels : numpy.ndarray
+        0/1 actual outcomes of the same rows.
+    n_resamples : int
+        Bootstrap replicates to draw (0 for none).
+    rng : numpy.random.Generator or None
+        Source of randomness (unused without bootstrap).
+    where : str
+        Suffix for reasons, e.g. ``"in this group"`` or ``"in the data"``.
+
+    Returns
+    -------
+    ScoreSummary
+    """
+    n = len(scores)
+    missing = int(np.isnan(scores).sum())
+    if n == 0 or missing:
+        reason = (
+            f"y_score is missing for {missing} of {n} rows {where}" if missing else f"no rows {where}"
+        )
+        names = ("auc", "mean_score", "ece")
+        return ScoreSummary(
+            values={m: np.nan for m in names},
+            reasons={m: reason for m in names},
+            replicates={m: np.full(n_resamples, np.nan) for m in names} if n_resamples else {},
+            reliability=(),
+        )
+
+    unique, inverse = np.unique(scores, return_inverse=True)
+    pos_u = np.bincount(inverse, weights=labels, minlength=len(unique))
+    neg_u = np.bincount(inverse, minlength=len(unique)) - pos_u
+    auc = float(_auc_from_histogram(neg_u, pos_u))
+    mean_score = float(np.mean(scores))
+
+    bins = _calibration_bin(scores)
+    bin_n = np.bincount(bins, minlength=CALIBRATION_BINS)
+    bin_score = np.bincount(bins, weights=scores, minlength=CALIBRATION_BINS)
+    bin_pos = np.bincount(bins, weights=labels, minlength=CALIBRATION_BINS)
+    ece = float(np.abs(bin_score - bin_pos).sum() / n)
+    reliability = tuple(
+        {
+            "bin_low": b / CALIBRATION_BINS,
+            "bin_high": (b + 1) / CALIBRATION_BINS,
+            "n": int(bin_n[b]),
+            "mean_score": float(bin_score[b] / bin_n[b]) if bin_n[b] else None,
+            "fraction_positive": float(bin_pos[b] / bin_n[b]) if bin_n[b] else None,
+        }
+        for b in range(CALIBRATION_BINS)
+    )
+    values = {"auc": auc, "mean_score": mean_score, "ece": ece}
+    reasons = {"auc": undefined_reason("auc", where=where)} if np.isnan(auc) else {}
+    if not n_resamples:
+        return ScoreSummary(values, reasons, {}, reliability)
+
+    # Cells: unique scores, or quantile cells within calibration bins when there are many.
+    cal_u = _calibration_bin(unique)
+    if len(unique) <= MAX_SCORE_CELLS:
+        cell_u = np.arange(len(unique))
+    else:
+        # Quantile cell of each distinct value from the cumulative row count, which
+        # avoids another pass over the rows.
+        rows_before = np.cumsum(pos_u + neg_u) - (pos_u + neg_u)
+        quantile_u = np.floor(rows_before * (MAX_SCORE_CELLS / n)).astype(np.int64)
+        _, cell_u = np.unique(cal_u * (MAX_SCORE_CELLS + 1) + quantile_u, return_inverse=True)
+    n_cells = int(cell_u.max()) + 1
+    hist = np.stack(
+        [np.bincount(cell_u, weights=neg_u, minlength=n_cells),
+         np.bincount(cell_u, weights=pos_u, minlength=n_cells)],
+        axis=-1,
+    )
+    score_sums = np.stack(
+        [np.bincount(cell_u, weights=neg_u * unique, minlength=n_cells),
+         np.bincount(cell_u, weights=pos_u * unique, minlength=n_cells)],
+        axis=-1,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cell_mean = np.where(hist > 0, score_sums / hist, 0.0)
+    cell_cal = np.zeros(n_cells, dtype=np.int64)
+    cell_cal[cell_u] = cal_u
+
+    draws = count_replicates(np.rint(hist).astype(np.int64), n_resamples=n_resamples, rng=rng)
+    draws = draws.astype(np.float64)
+    auc_shift = auc - float(_auc_from_histogram(hist[:, 0], hist[:, 1])) if not np.isnan(auc) else 0.0
+    auc_reps = _auc_from_histogram(draws[..., 0], draws[..., 1]) + auc_shift
+    mean_reps = (draws * cell_mean).sum(axis=(1, 2)) / n
+    # Per cell: sum of (score - label); summed per calibration bin, then |.| and / n.
+    gap = draws[..., 0] * cell_mean[:, 0] + draws[..., 1] * (cell_mean[:, 1] - 1.0)
+    to_bins = np.zeros((n_cells, CALIBRATION_BINS))
+    to_bins[np.arange(n_cells), cell_cal] = 1.0
+    ece_reps = np.abs(gap @ to_bins).sum(axis=1) / n
+    replicates = {"auc": auc_reps, "mean_score": mean_reps, "ece": ece_reps}
+    return ScoreSummary(values, reasons, replicates, reliability)
