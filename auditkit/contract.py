@@ -109,38 +109,257 @@ def load_contract(path: str | Path):
 def validate(df, contract, *, contract_name: str | None = None) -> ContractResult:
     """Validate a DataFrame against a contract, collecting every violation.
 
+    The common built-in checks (dtype, nullability, uniqueness, ranges and comparisons,
+    ``isin``/``notin``, ``str_matches``, column presence, ``strict``) are evaluated directly
+    with vectorised pandas/numpy operations, so a million rows take a fraction of a second
+    and memory stays bounded however many rows fail. Columns using anything else (custom
+    checks, ``coerce``, regex column names, ...) and schemas with dataframe-level options
+    are validated by pandera itself; the violations have the same column, check name and
+    failure count either way.
+
     Parameters
     ----------
     df : pandas.DataFrame
         The data.
     contract : str, Path or pandera.DataFrameSchema
         A pandera YAML file or a schema object.
+    contract_name : str, optional
+        How the contract is named in the result (defaults to the file path).
 
     Returns
     -------
     ContractResult
         ``passed`` is False when any check fails; the violations say where and how.
-    """
-    import pandera.errors as pa_errors
 
+    Raises
+    ------
+    ContractError
+        The contract cannot be loaded or cannot be applied to the data at all.
+    """
     if isinstance(contract, (str, Path)):
         contract_name = contract_name or str(contract)
         schema = load_contract(contract)
     else:
         schema = contract
     try:
-        schema.validate(df, lazy=True)
-        violations: tuple[Violation, ...] = ()
-    except pa_errors.SchemaErrors as exc:
-        violations = _violations_from(exc.failure_cases)
-    except pa_errors.SchemaError as exc:  # raised instead of SchemaErrors for some schema-level failures
-        violations = (Violation(column=getattr(exc.schema, "name", None), check=str(exc.check or "schema"),
-                                failure_count=1, examples=(_plain(exc.failure_cases),) if exc.failure_cases is not None else ()),)
+        if _schema_is_plain(schema):
+            violations = _fast_validate(df, schema)
+        else:
+            violations = _pandera_violations(df, schema)
+    except ContractError:
+        raise
     except Exception as exc:
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ContractError(f"{contract_name or 'contract'}: could not be applied to the data ({reason}); check the contract's dtypes and checks.") from None
     columns = tuple(str(c) for c in getattr(schema, "columns", {}) or {})
     return ContractResult(violations=violations, rows=len(df), contract=contract_name, columns_checked=columns)
+
+
+def _pandera_violations(df, schema) -> tuple[Violation, ...]:
+    """Plain pandera lazy validation, its failure cases summarised into violations."""
+    import pandera.errors as pa_errors
+
+    try:
+        schema.validate(df, lazy=True)
+    except pa_errors.SchemaErrors as exc:
+        return _violations_from(exc.failure_cases)
+    except pa_errors.SchemaError as exc:  # raised instead of SchemaErrors for some schema-level failures
+        return (Violation(column=getattr(exc.schema, "name", None), check=str(exc.check or "schema"),
+                          failure_count=1, examples=(_plain(exc.failure_cases),) if exc.failure_cases is not None else ()),)
+    return ()
+
+
+# ---------------------------------------------------------------- fast path
+#
+# Only what pandera's pandas backend does for these checks is reproduced here, operation
+# for operation (``Series.isin``, ``Series >= value``, ``Series.str.match(na=False)``,
+# ``Series.duplicated``), so the failure counts are pandera's. tests/test_contract.py
+# compares them against ``SchemaErrors.failure_cases`` on corrupted data.
+
+_COMPARISONS = {
+    "greater_than": ("min_value", "gt"),
+    "greater_than_or_equal_to": ("min_value", "ge"),
+    "less_than": ("max_value", "lt"),
+    "less_than_or_equal_to": ("max_value", "le"),
+    "equal_to": ("value", "eq"),
+    "not_equal_to": ("value", "ne"),
+}
+# check name -> the statistics it must carry (a custom check reusing a built-in name goes to pandera)
+_FAST_CHECKS = {**{name: {key} for name, (key, _) in _COMPARISONS.items()},
+                "in_range": {"min_value", "max_value"}, "isin": {"allowed_values"},
+                "notin": {"forbidden_values"}, "str_matches": {"pattern"}}
+_SCHEMA_DEFAULTS = {"dtype": None, "coerce": False, "ordered": False, "unique": None, "index": None,
+                    "add_missing_columns": False, "drop_invalid_rows": False, "unique_column_names": False}
+_EXAMPLE_SCAN = 1000  # failing rows scanned for distinct examples
+
+
+def _schema_is_plain(schema) -> bool:
+    """True when no dataframe-level option needs pandera's own machinery."""
+    if type(schema).__name__ != "DataFrameSchema" or not isinstance(getattr(schema, "columns", None), dict):
+        return False
+    if getattr(schema, "checks", None) or getattr(schema, "parsers", None):
+        return False
+    if getattr(schema, "strict", False) not in (True, False):  # "filter" drops columns
+        return False
+    return all(getattr(schema, key, default) == default for key, default in _SCHEMA_DEFAULTS.items())
+
+
+def _column_is_plain(column) -> bool:
+    if column.coerce or column.regex or column.parsers or column.default is not None or column.drop_invalid_rows:
+        return False
+    for check in column.checks:
+        if type(check).__name__ != "Check" or check.name not in _FAST_CHECKS:
+            return False
+        if not _FAST_CHECKS[check.name] <= set(check.statistics or {}):
+            return False
+        if check.groupby is not None or check.element_wise or check.raise_warning or check.n_failure_cases is not None:
+            return False
+    return True
+
+
+def _fast_validate(df, schema) -> tuple[Violation, ...]:
+    import pandas as pd
+
+    out: list[Violation] = []
+    declared = schema.columns
+    if schema.strict is True:
+        extra = [c for c in df.columns if c not in declared]
+        if extra:
+            out.append(_schema_violation("column_in_schema", extra))
+    missing = [name for name, col in declared.items() if col.required and name not in df.columns]
+    if missing:
+        out.append(_schema_violation("column_in_dataframe", missing))
+
+    slow = []
+    for name, column in declared.items():
+        if name not in df.columns:
+            continue
+        if not isinstance(df[name], pd.Series) or not _column_is_plain(column):
+            slow.append(name)
+            continue
+        series = df[name]
+        if column.dtype is not None and not _dtype_matches(column, series):
+            slow.append(name)  # pandera reports element-level cases for a wrong dtype
+            continue
+        try:
+            column_out = _fast_column(series, column)
+        except (TypeError, ValueError):  # e.g. a date compared with a number: pandera reports it
+            column_out = None
+        if column_out is None:
+            slow.append(name)
+        else:
+            out.extend(column_out)
+    if slow:
+        import pandera.pandas as pa
+
+        sub = pa.DataFrameSchema({name: declared[name] for name in slow})
+        out.extend(_pandera_violations(df[slow], sub))
+    position = {str(name): i for i, name in enumerate(declared)}
+    return tuple(sorted(out, key=lambda v: -1 if v.column is None else position.get(v.column, len(position))))
+
+
+def _dtype_matches(column, series) -> bool:
+    import numpy as np
+    from pandera.engines.pandas_engine import Engine
+
+    result = column.dtype.check(Engine.dtype(series.dtype), series)
+    if isinstance(result, (bool, np.bool_)):
+        return bool(result)
+    # Some dtypes (pandera's "str") answer element by element; any failing element means
+    # pandera's element-level failure cases, so the column goes to pandera.
+    return bool(np.asarray(result, dtype=bool).all())
+
+
+def _fast_column(series, column) -> list[Violation] | None:
+    """Violations of one column, or None when a check cannot be evaluated here."""
+    import numpy as np
+
+    name = str(column.name)
+    out = []
+    isna = series.isna().to_numpy(dtype=bool)
+    any_na = bool(isna.any())
+    if not column.nullable and any_na:
+        out.append(_violation(name, "not_nullable", series, isna))
+    if column.unique:
+        from pandera.backends.utils import convert_uniquesettings
+
+        keep = convert_uniquesettings(column.report_duplicates)
+        dup = series.duplicated(keep=keep).to_numpy(dtype=bool)
+        dup = dup & ~isna  # pandera drops null duplicates from the failure cases
+        if dup.any():
+            out.append(_violation(name, "field_uniqueness", series, dup))
+    numeric = _is_comparable(series)
+    for check in column.checks:
+        stats = check.statistics
+        kind = check.name
+        if kind in _COMPARISONS or kind == "in_range":
+            if not numeric:
+                return None
+            if kind == "in_range":
+                low = series >= stats["min_value"] if stats.get("include_min", True) else series > stats["min_value"]
+                high = series <= stats["max_value"] if stats.get("include_max", True) else series < stats["max_value"]
+                ok = low & high
+            else:
+                key, op = _COMPARISONS[kind]
+                ok = getattr(series, op)(stats[key])
+        elif kind in ("isin", "notin"):
+            allowed = stats["allowed_values" if kind == "isin" else "forbidden_values"]
+            ok = series.isin(allowed)
+            if kind == "notin":
+                ok = ~ok
+        elif kind == "str_matches":
+            if not _is_text(series):
+                return None
+            ok = series.str.match(stats["pattern"], na=False)
+        else:  # pragma: no cover - filtered by _column_is_plain
+            return None
+        # A masked (nullable-dtype) comparison gives <NA> for a null; pandera selects failures
+        # with ``data[~output]``, which skips <NA>, so a null never fails a comparison here.
+        bad = ~np.asarray(ok.to_numpy(dtype=bool, na_value=True), dtype=bool)
+        if check.ignore_na and any_na:
+            bad = bad & ~isna
+        if bad.any():
+            out.append(_violation(name, _check_label(check), series, bad))
+    return out
+
+
+def _is_comparable(series) -> bool:
+    from pandas.api import types
+
+    return (types.is_numeric_dtype(series.dtype) or types.is_datetime64_any_dtype(series.dtype)
+            or types.is_timedelta64_dtype(series.dtype)) and not types.is_object_dtype(series.dtype)
+
+
+def _is_text(series) -> bool:
+    from pandas.api import types
+
+    return types.is_string_dtype(series.dtype) and not types.is_object_dtype(series.dtype)
+
+
+def _check_label(check) -> str:
+    return check.error if check.error is not None else check.name
+
+
+def _schema_violation(check: str, names: list) -> Violation:
+    return Violation(column=None, check=check, failure_count=len(names),
+                     examples=tuple(_plain(n) for n in names[:MAX_EXAMPLES]))
+
+
+def _violation(column: str, check: str, series, bad) -> Violation:
+    """A violation from a boolean mask of failing rows; only a few rows become Python objects."""
+    import numpy as np
+
+    count = int(np.count_nonzero(bad))
+    positions = np.flatnonzero(bad)[:_EXAMPLE_SCAN]
+    sample = series.iloc[positions]
+    examples: list = []
+    for value in sample.drop_duplicates().head(MAX_EXAMPLES).tolist():
+        plain = _plain(value)
+        if plain not in examples:
+            examples.append(plain)
+    labels = series.index[positions[:MAX_EXAMPLES]]
+    rows = tuple(int(i) if isinstance(i, (int, np.integer)) else int(p) for i, p in zip(labels, positions[:MAX_EXAMPLES]))
+    return Violation(column=column, check=check, failure_count=count, examples=tuple(examples), rows=rows)
 
 
 def _violations_from(failure_cases) -> tuple[Violation, ...]:
