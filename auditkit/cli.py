@@ -138,6 +138,71 @@ def _contract_table(result, data) -> str:
     return "\n".join(lines)
 
 
+@cli.group()
+def schema() -> None:
+    """Draft and manage data contracts (pandera YAML)."""
+
+
+@schema.command("infer")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the contract YAML.")
+@click.option("--max-categories", type=int, default=50, show_default=True,
+              help="Text columns with at most this many values get an allowed-values check.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def schema_infer(data, output, max_categories, force):
+    """Draft a contract from DATA: dtypes, nullability, ranges, allowed categories, uniqueness.
+
+    The draft validates the data it came from; read its comments and tighten it before use.
+    """
+    from .data import load_table
+    from .errors import OutputError
+    from .infer import infer_contract
+
+    if output.exists() and not force:
+        raise OutputError(f"{output}: already exists; choose another -o or pass --force to overwrite it.")
+    text = infer_contract(load_table(data), source=data, max_categories=max_categories)
+    _write_text(output, text)
+    click.echo(f"contract drafted: {output} (review the comments, then: audit validate {data} --contract {output})")
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--target", required=True, help="The label column.")
+@click.option("--sensitive", required=True, help="Sensitive feature columns, comma-separated (e.g. sex,race).")
+@click.option("--model", type=click.Path(path_type=Path), help="A model file (.skops); adds fairness rules and explanations.")
+@click.option("--positive-label", help="The favourable outcome (inferred when the target has two values).")
+@click.option("--dir", "out_dir", type=click.Path(path_type=Path), default=".", show_default=True,
+              help="Where to write audit.yaml and schemas/.")
+def init(data, target, sensitive, model, positive_label, out_dir):
+    """Scaffold an audit.yaml and a draft contract for DATA, so `audit check` runs right after."""
+    from .scaffold import scaffold
+
+    result = scaffold(data, target=target, sensitive=sensitive, model=model, out_dir=out_dir,
+                      positive_label=positive_label)
+    click.echo(f"wrote {result.policy_path}")
+    click.echo(f"wrote {result.contract_path}")
+    for note in result.notes:
+        click.echo(f"check: {note}")
+    click.echo(f"next: audit check {result.policy_path}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    from .errors import OutputError
+
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".auditkit-", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror}); choose another path.") from None
+
+
 @cli.command()
 @click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the HTML report.")

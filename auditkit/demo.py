@@ -89,6 +89,16 @@ rules:
     metric: accuracy
     min: 0.7
     rationale: The model must be at least as useful as the scorecard it replaces.
+  - id: no-major-drift
+    metric: psi
+    max: 0.25
+    rationale: The applicants audited should look like those the model was trained on; a PSI above 0.25 is a major shift.
+  - id: label-balance-sex
+    metric: base_rate_ratio
+    feature: sex
+    min: 0.8
+    severity: warning
+    rationale: Bias in the historical labels themselves, before any model; a model trained on them can inherit it.
   - id: sex-not-used
     metric: shap_share
     feature: personal_status

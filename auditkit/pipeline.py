@@ -32,6 +32,8 @@ class AuditResult:
     data_summary: dict
     model_summary: dict | None
     provenance: dict
+    drift: Any | None = None
+    data_bias: Any | None = None
     fail_on: str = "error"
     warnings: tuple[str, ...] = field(default=())
 
@@ -66,6 +68,8 @@ class AuditResult:
             "contract": self.contract.to_dict() if self.contract is not None else None,
             "data": self.data_summary,
             "model": self.model_summary,
+            "data_bias": self.data_bias.to_dict() if self.data_bias is not None else None,
+            "drift": self.drift.to_dict() if self.drift is not None else None,
             "fairness": self.fairness.to_dict() if self.fairness is not None else None,
             "explanations": explanations,
             "warnings": list(self.warnings),
@@ -175,6 +179,23 @@ def run_audit(
             predictions = predictions_from_columns(frame, target, label=cols.label, score=cols.score,
                                                    threshold=policy.model.threshold, source=policy.data.path)
 
+    # ---- bias in the data itself (no model needed)
+    data_bias = None
+    if policy.sensitive_features:
+        from .data_bias import assess_data_bias
+
+        say("representation, base rates and missingness per group")
+        data_bias = assess_data_bias(
+            frame, sensitive_features=list(policy.sensitive_features), intersections=policy.intersections,
+            target=target.values if target.task == "classification" else None,
+            min_group_size=policy.fairness.min_group_size)
+
+    # ---- drift against the reference data
+    drift, warnings = None, []
+    if policy.data.reference is not None:
+        say(f"drift against {policy.data.reference.name}")
+        drift = _measure_drift(policy, frame, loaded, predictions, target, warnings)
+
     # ---- fairness
     fairness = None
     if predictions is not None:
@@ -218,7 +239,7 @@ def run_audit(
     from .rules import Evidence, evaluate_rules
 
     evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
-                        explanation_error=explanation_status.get("reason"))
+                        explanation_error=explanation_status.get("reason"), drift=drift, data_bias=data_bias)
     gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on, today=today)
 
     # ---- summaries and provenance
@@ -265,7 +286,62 @@ def run_audit(
     return AuditResult(policy=policy, gate=gate, contract=contract_result, fairness=fairness,
                        explanations=explanations, explanation_status=explanation_status,
                        data_summary=data_summary, model_summary=model_summary, provenance=provenance,
-                       fail_on=fail_on)
+                       drift=drift, data_bias=data_bias, fail_on=fail_on, warnings=tuple(warnings))
+
+
+def _measure_drift(policy: Policy, frame, loaded, predictions, target, warnings: list[str]):
+    """Drift of every shared column, the target and the model's outputs against the reference."""
+    import pandas as pd
+
+    from .data import load_table
+    from .drift import measure_drift
+    from .errors import AuditkitError
+
+    reference = load_table(policy.data.reference)
+    reference.columns = [str(c) for c in reference.columns]
+    skip = {policy.data.target}
+    if policy.model is not None and policy.model.predictions is not None:
+        skip |= {policy.model.predictions.label, policy.model.predictions.score}
+    columns = []
+    for column in frame.columns:
+        if column in skip:
+            continue
+        if column not in reference.columns:
+            warnings.append(f"drift: column '{column}' is not in the reference data {policy.data.reference.name}; not measured.")
+            continue
+        if pd.api.types.is_numeric_dtype(reference[column]) and not pd.api.types.is_numeric_dtype(frame[column]):
+            warnings.append(f"drift: column '{column}' is numeric in the reference data but not in the audited data; not measured (the contract shows why).")
+            continue
+        columns.append(column)
+    target_column = policy.data.target if policy.data.target in reference.columns else None
+    ref_out = cur_out = None
+    if predictions is not None:
+        cur_out = predictions.y_score if predictions.y_score is not None else predictions.y_pred
+        try:
+            if loaded is not None:
+                from .predictions import encode_target, predict_with_model
+
+                ref_target = encode_target(reference[policy.data.target], policy.data.positive_label,
+                                           source=policy.data.reference) if target_column else target
+                ref_pred = predict_with_model(loaded, reference, ref_target, threshold=policy.model.threshold,
+                                              exclude={policy.data.target})
+                ref_out = ref_pred.y_score if predictions.y_score is not None else ref_pred.y_pred
+            else:
+                cols = policy.model.predictions
+                source = cols.score if predictions.y_score is not None else cols.label
+                if source in reference.columns:
+                    ref_out = reference[source].to_numpy()
+                    if predictions.y_score is None:
+                        from .predictions import label_key
+
+                        ref_out = (reference[source].map(label_key) == target.positive_label).astype("int8").to_numpy()
+        except AuditkitError as exc:
+            warnings.append(f"drift of the predictions not measured: {exc.message}")
+            ref_out = None
+        if ref_out is None:
+            cur_out = None
+    return measure_drift(reference, frame, columns=columns, target=target_column,
+                         reference_predictions=ref_out, current_predictions=cur_out)
 
 
 def _check_sensitive_features(frame, policy: Policy) -> None:

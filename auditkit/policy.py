@@ -18,10 +18,10 @@ from typing import Any, Mapping
 
 from .errors import PolicyError
 from .vocabulary import (
-    DATA_METRICS,
-    MODEL_METRICS,
+    DRIFT_METRICS,
     describe_metric_kind,
     is_known_metric,
+    metric_feature_kind,
     metric_needs_feature,
     metric_needs_model,
 )
@@ -274,7 +274,7 @@ def check_columns(policy: Policy, columns: list[str], *, data_path: Path | None 
         if policy.model.predictions.score:
             need(policy.model.predictions.score, "model.predictions.score")
     for i, rule in enumerate(policy.rules):
-        if rule.metric in ("shap_share", "contract_violations") and rule.feature is not None:
+        if metric_feature_kind(rule.metric) in ("input", "column") and rule.feature is not None:
             need(rule.feature, f"rules[{i}].feature")
 
 
@@ -449,7 +449,9 @@ def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
         kind = describe_metric_kind(metric)
         if metric_needs_feature(metric) and feature is None:
             v.fail(f"{key}.feature", f"rule '{rule_id}': metric '{metric}' is {kind} and needs 'feature:' (one of: {', '.join(group_features) or 'no sensitive features declared'})")
-        if feature is not None and metric not in DATA_METRICS and metric not in MODEL_METRICS and feature not in group_features:
+        if metric in DRIFT_METRICS and data.reference is None:
+            v.fail(f"{key}.metric", f"rule '{rule_id}': drift metric '{metric}' needs data.reference (e.g. the training data); add it or remove the rule")
+        if feature is not None and metric_feature_kind(metric) == "group" and feature not in group_features:
             v.fail(f"{key}.feature", f"rule '{rule_id}': '{feature}' is not a sensitive feature or intersection of this policy (have: {', '.join(group_features) or 'none'})")
         if metric_needs_model(metric) and model is None:
             v.fail(f"{key}.metric", f"rule '{rule_id}': metric '{metric}' needs a model or prediction columns; add a 'model:' section or remove the rule")

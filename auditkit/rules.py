@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from .policy import Rule
-from .vocabulary import rule_sentence
+from .vocabulary import DRIFT_METRICS, GROUP_DATA_METRICS, LABEL_METRICS, rule_sentence
 
 __all__ = ["Evidence", "Gate", "Observation", "RuleOutcome", "evaluate_rules"]
 
@@ -81,11 +81,14 @@ class Gate:
 class Evidence:
     """What the rules can look at: the contract result, fairness result and explanations."""
 
-    def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None):
+    def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None,
+                 drift=None, data_bias=None):
         self.contract = contract
         self.fairness = fairness
         self.explanations = explanations
         self.explanation_error = explanation_error
+        self.drift = drift
+        self.data_bias = data_bias
 
     def observe(self, rule: Rule) -> Observation | list[tuple[str, Observation]]:
         """An observation, or for a per-group rule one observation per eligible group."""
@@ -98,6 +101,17 @@ class Evidence:
             if self.explanations is None:
                 return Observation(None, reason=self.explanation_error or "explanations were not computed")
             return Observation(float(self.explanations.shap_share(feature)))
+        if metric in DRIFT_METRICS:
+            if self.drift is None:
+                return Observation(None, reason="drift was not measured (no reference data)")
+            value = self.drift.value(metric, feature)
+            reason = None if value is not None else f"{metric} is undefined for {feature or 'every feature'}"
+            if feature is None and value is not None:
+                top = self.drift.largest(metric)
+                return Observation(value, reason=reason, group=top.feature if top else None)
+            return Observation(value, reason=reason)
+        if metric in GROUP_DATA_METRICS or (metric in LABEL_METRICS and self.fairness is None):
+            return self._data_bias(metric, feature)
         if self.fairness is None:
             return Observation(None, reason="no predictions were available for fairness metrics")
         from .vocabulary import is_disparity
@@ -113,6 +127,19 @@ class Evidence:
         if not eligible:
             return Observation(None, reason=f"no group of '{feature}' has enough rows")
         return [(g.group, Observation(g.value, tuple(g.ci) if g.ci else None, g.reason, g.group)) for g in eligible]
+
+
+    def _data_bias(self, metric: str, feature: str | None) -> Observation:
+        if self.data_bias is None:
+            return Observation(None, reason="data bias was not assessed")
+        if metric == "base_rate_difference":
+            values = [d.difference for d in self.data_bias.base_rate_disparity
+                      if d.feature == feature and d.difference is not None]
+            value = values[0] if values else None
+        else:
+            value = self.data_bias.value(metric, feature)
+        reason = None if value is not None else f"{metric} is undefined (fewer than two groups with enough rows, or no labels)"
+        return Observation(value, reason=reason)
 
 
 def _decide(obs: Observation, rule: Rule) -> tuple[str, str]:

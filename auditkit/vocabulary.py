@@ -6,7 +6,10 @@ data and model metrics and answers questions the policy loader asks about a metr
 
 from __future__ import annotations
 
-DATA_METRICS = ("contract_violations",)
+DRIFT_METRICS = ("psi", "ks", "js")
+GROUP_DATA_METRICS = ("representation_min_share", "missingness_gap")
+LABEL_METRICS = ("base_rate_ratio", "base_rate_difference")  # from the labels alone: no model needed
+DATA_METRICS = ("contract_violations",) + DRIFT_METRICS + GROUP_DATA_METRICS
 MODEL_METRICS = ("shap_share",)
 AGGREGATES = ("demographic_parity", "equalized_odds", "equal_opportunity")
 
@@ -37,6 +40,13 @@ GLOSSARY = {
     "ratio": "Smallest group value divided by largest; 1 means every group is treated alike. The four-fifths rule asks for at least 0.8.",
     "contract_violations": "Number of values in the data that break the data contract (schema, ranges, allowed categories).",
     "shap_share": "Share of the model's total feature attribution (mean |SHAP|) held by one feature; high for a sensitive feature means the model leans on it directly.",
+    "psi": "Population stability index: how much a column's distribution moved from the reference data (below 0.1 little, 0.1 to 0.25 some, above 0.25 a major shift).",
+    "ks": "Kolmogorov-Smirnov statistic: the largest gap between the reference and current cumulative distributions of a numeric column (0 to 1).",
+    "js": "Jensen-Shannon distance between the reference and current distributions of a column (0 identical, 1 disjoint).",
+    "representation_min_share": "The smallest share of the data held by any group of a sensitive feature.",
+    "missingness_gap": "For a sensitive feature, the largest difference between groups in how often a column is missing.",
+    "base_rate_ratio": "Smallest group base rate divided by the largest: how unevenly the positive outcome is spread in the data itself, before any model.",
+    "base_rate_difference": "Largest group base rate minus the smallest, in the data itself.",
     "confidence_interval": "Range that holds the true value with the stated confidence, estimated by resampling the audited rows (bootstrap).",
     "inconclusive": "The interval straddles the threshold: the data cannot tell whether the rule holds.",
     "shap": "SHAP values split one prediction into contributions of each input; their mean absolute size ranks the inputs by influence.",
@@ -75,10 +85,22 @@ def metric_needs_feature(name: str) -> bool:
 
 
 def metric_needs_model(name: str) -> bool:
-    return name not in DATA_METRICS
+    return name not in DATA_METRICS and name not in LABEL_METRICS
+
+
+def metric_feature_kind(name: str) -> str:
+    """What ``feature:`` names for this metric: 'group' (a sensitive feature or intersection),
+    'column' (any data column) or 'input' (a model input column)."""
+    if name in MODEL_METRICS:
+        return "input"
+    if name in DRIFT_METRICS or name == "contract_violations":
+        return "column"
+    return "group"
 
 
 def describe_metric_kind(name: str) -> str:
+    if name in DRIFT_METRICS:
+        return "a drift metric"
     if name in DATA_METRICS:
         return "a data metric"
     if name in MODEL_METRICS:
@@ -114,6 +136,16 @@ def rule_sentence(metric: str, feature: str | None, threshold: dict) -> str:
         return f"The number of data contract violations{scope} must be {bound}."
     if metric == "shap_share":
         return f"The share of the model's attribution held by '{feature}' must be {bound}."
+    if metric in DRIFT_METRICS:
+        name = {"psi": "population stability index", "ks": "KS statistic", "js": "Jensen-Shannon distance"}[metric]
+        scope = f"of '{feature}'" if feature else "of every feature (the largest counts)"
+        return f"The {name} {scope} against the reference data must be {bound}."
+    if metric == "representation_min_share":
+        scope = f"of '{feature}'" if feature else "of every sensitive feature"
+        return f"Every group {scope} must hold a share of the rows {bound}."
+    if metric == "missingness_gap":
+        scope = f"the groups of '{feature}'" if feature else "the groups of any sensitive feature"
+        return f"How often a column is missing must not differ between {scope} by more than allowed: the gap must be {bound}."
     if is_disparity(metric):
         kind = "ratio (smallest over largest)" if metric.endswith("_ratio") else "difference (largest minus smallest)"
         base = metric.rsplit("_", 1)[0].replace("_", " ")

@@ -160,3 +160,60 @@ def test_console_script_error_has_no_traceback(tmp_path):
     proc = subprocess.run([exe, "check", str(tmp_path / "absent.yaml")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
+
+
+def _adult_csv(tmp_path):
+    import pandas as pd
+    from pathlib import Path
+
+    columns = ("age workclass fnlwgt education education_num marital_status occupation relationship race sex "
+               "capital_gain capital_loss hours_per_week native_country income").split()
+    raw = Path(__file__).resolve().parents[1] / "examples" / "data" / "adult" / "adult.data.gz"
+    frame = pd.read_csv(raw, header=None, names=columns, skipinitialspace=True, na_values="?", nrows=4000)
+    path = tmp_path / "adult.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_init_then_check_runs_without_editing(tmp_path, monkeypatch):
+    data = _adult_csv(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("init", data, "--target", "income", "--sensitive", "sex,race")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "audit.yaml").exists() and "next: audit check" in result.stdout
+    check = invoke("check", "--out", tmp_path / "out")
+    assert check.exit_code in (0, 1), check.output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["status"] == ("passed" if check.exit_code == 0 else "failed")
+    assert results["data_bias"]["representation"]
+    again = invoke("init", data, "--target", "income", "--sensitive", "sex,race")
+    assert_one_line_error(again, "audit.yaml")
+
+
+def test_schema_infer_writes_a_contract_that_validates_its_data(tmp_path):
+    data = _adult_csv(tmp_path)
+    contract = tmp_path / "adult.yaml"
+    result = invoke("schema", "infer", data, "-o", contract)
+    assert result.exit_code == 0, result.output
+    assert invoke("validate", data, "--contract", contract).exit_code == 0
+    assert_one_line_error(invoke("schema", "infer", data, "-o", contract), "already exists", "--force")
+    assert invoke("schema", "infer", data, "-o", contract, "--force").exit_code == 0
+
+
+def test_drift_rule_fails_on_a_shifted_copy(demo_copy, tmp_path):
+    import pandas as pd
+
+    policy_text = (
+        "version: 1\nname: drift\n"
+        "data: {path: data/%s, target: credit_risk, positive_label: good, reference: data/train.csv}\n"
+        "rules:\n  - {id: stable, metric: psi, max: 0.25}\n  - {id: stable-amount, metric: ks, feature: credit_amount, max: 0.2}\n")
+    (demo_copy / "same.yaml").write_text(policy_text % "credit.csv")
+    assert invoke("check", demo_copy / "same.yaml", "--out", tmp_path / "a").exit_code == 0
+    shifted = pd.read_csv(demo_copy / "data" / "credit.csv")
+    shifted["credit_amount"] = shifted["credit_amount"] * 3
+    shifted.to_csv(demo_copy / "data" / "shifted.csv", index=False)
+    (demo_copy / "shifted.yaml").write_text(policy_text % "shifted.csv")
+    result = invoke("check", demo_copy / "shifted.yaml", "--out", tmp_path / "b")
+    assert result.exit_code == 1, result.output
+    rules = {r["id"]: r for r in json.loads((tmp_path / "b" / "results.json").read_text())["rules"]}
+    assert rules["stable"]["status"] == "fail" and rules["stable-amount"]["status"] == "fail"

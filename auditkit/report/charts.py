@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import io
 
-__all__ = ["fairness_chart", "importance_chart", "group_shap_chart", "beeswarm_chart"]
+__all__ = ["beeswarm_chart", "drift_chart", "fairness_chart", "group_shap_chart", "importance_chart"]
 
 INK = "#1f2933"
 MUTED = "#52606d"
@@ -172,5 +172,31 @@ def beeswarm_chart(beeswarm: dict) -> str | None:
         bar = fig.colorbar(scatter, ax=ax, fraction=0.03, pad=0.02)
         bar.set_label("feature value (low → high; grey: categorical)", fontsize=8)
     ax.grid(axis="x", color=GRID, linewidth=0.6)
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+def drift_chart(feature: dict) -> str | None:
+    """Reference vs audited share of rows per bin (numeric) or category of one column."""
+    bins = feature.get("bins") or []
+    if not bins:
+        return None
+    plt = _plt()
+    import numpy as np
+
+    labels = [_short(b["label"], 22) for b in bins]
+    ref = [b.get("reference_share") or 0.0 for b in bins]
+    cur = [b.get("current_share") or 0.0 for b in bins]
+    fig, ax = plt.subplots(figsize=(max(4.8, 0.55 * len(bins) + 2.2), 2.6))
+    x = np.arange(len(bins))
+    ax.bar(x - 0.2, ref, width=0.4, color="#9aa5b1", label="reference")
+    ax.bar(x + 0.2, cur, width=0.4, color=ACCENT, hatch="//", edgecolor="white", label="audited")
+    ax.set_xticks(x, labels, rotation=35 if len(bins) > 5 else 0, ha="right" if len(bins) > 5 else "center", fontsize=7)
+    ax.set_ylabel("share of rows")
+    psi = feature.get("psi")
+    title = f"{_short(feature['feature'], 40)}" + (f" — PSI {psi:.3f}" if psi is not None else "")
+    ax.set_title(title, fontsize=9, color=INK, loc="left")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(axis="y", color=GRID, linewidth=0.6)
     fig.tight_layout()
     return _to_data_uri(fig)

@@ -11,14 +11,19 @@ __all__ = ["bundled_templates_dir", "environment"]
 
 def bundled_templates_dir() -> Path:
     """The folder of templates shipped with auditkit (``report_templates/`` in the source tree)."""
-    from importlib.resources import files
+    import importlib.util
 
+    candidates = []
     try:
         # An installed wheel (or editable install) maps report_templates/ to this subpackage.
-        folder = Path(str(files("auditkit.report_templates")))
+        spec = importlib.util.find_spec("auditkit.report_templates")
+        if spec is not None and spec.submodule_search_locations:
+            candidates.extend(Path(p) for p in spec.submodule_search_locations)
     except ModuleNotFoundError:
-        # Imported straight from a source checkout: the folder sits beside the package.
-        folder = Path(__file__).resolve().parents[2] / "report_templates"
+        pass
+    # Imported straight from a source checkout: the folder sits beside the package.
+    candidates.append(Path(__file__).resolve().parents[2] / "report_templates")
+    folder = next((c for c in candidates if (c / "report.html.j2").exists()), candidates[0])
     if not (folder / "report.html.j2").exists():  # pragma: no cover - a broken installation
         raise OutputError(f"{folder}: auditkit's report templates are missing; reinstall auditkit.")
     return folder

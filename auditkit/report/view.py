@@ -25,6 +25,10 @@ def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
     fairness = results.get("fairness")
     explanations = results.get("explanations") or {"status": "skipped"}
     glossary_terms = {"confidence_interval", "inconclusive"}
+    if results.get("drift"):
+        glossary_terms.update({"psi", "ks", "js"})
+    if results.get("data_bias"):
+        glossary_terms.update({"share", "base_rate", "missingness_gap"})
     for r in results.get("rules", []):
         glossary_terms.add(r["metric"])
     fairness_view = _fairness_view(fairness, results.get("rules", []), charts_enabled, glossary_terms) if fairness else None
@@ -48,7 +52,8 @@ def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
         "date": provenance.get("finished_at") or "",
         "rules": rules,
         "contract": _contract_view(results.get("contract")),
-        "data": _data_view(data, fairness),
+        "data": _data_view(data, results.get("data_bias"), fairness),
+        "drift": _drift_view(results.get("drift"), results.get("rules", []), charts_enabled),
         "performance": _performance_view(fairness, model),
         "fairness": fairness_view,
         "explanations": explain_view,
@@ -100,19 +105,63 @@ def _contract_view(contract: dict | None) -> dict | None:
     }
 
 
-def _data_view(data: dict, fairness: dict | None) -> dict:
+def _data_view(data: dict, bias: dict | None, fairness: dict | None) -> dict:
     groups = []
-    if fairness:
-        for g in fairness.get("groups", []):
-            if " & " in g["feature"]:
+    missingness = []
+    disparities = []
+    if bias:
+        rates = {(b["feature"], b["group"]): b.get("base_rate") for b in bias.get("base_rates", [])}
+        min_size = bias.get("min_group_size") or 0
+        for g in bias.get("representation", []):
+            groups.append({"feature": g["feature"], "group": g["group"], "n": fmt_number(g["n"]),
+                           "share": fmt_percent(g.get("share")),
+                           "base_rate": fmt_number(rates.get((g["feature"], g["group"]))),
+                           "status": "ok" if g["n"] >= min_size else "insufficient_data"})
+        disparities = [{"feature": d["feature"], "difference": fmt_number(d.get("difference")),
+                        "ratio": fmt_number(d.get("ratio"))} for d in bias.get("base_rate_disparity", [])]
+        for m in sorted(bias.get("missingness", []), key=lambda m: -(m.get("gap") or 0)):
+            if not m.get("gap"):
                 continue
+            missingness.append({"feature": m["feature"], "column": m["column"], "gap": fmt_percent(m.get("gap")),
+                                "flagged": m.get("flagged", False),
+                                "rates": ", ".join(f"{k}: {fmt_percent(v)}" for k, v in (m.get("rates") or {}).items())})
+    elif fairness:
+        for g in fairness.get("groups", []):
             m = g.get("metrics") or {}
             groups.append({"feature": g["feature"], "group": g["group"], "n": fmt_number(g["n"]),
                            "share": fmt_percent(g.get("share")), "base_rate": fmt_number(m.get("base_rate")),
                            "status": g.get("status")})
     return {"rows": fmt_number(data.get("rows")), "columns": fmt_number(data.get("columns")),
             "target": data.get("target"), "positive_label": data.get("positive_label"),
-            "task": data.get("task"), "base_rate": fmt_percent(data.get("base_rate")), "groups": groups}
+            "task": data.get("task"), "base_rate": fmt_percent(data.get("base_rate")), "groups": groups,
+            "base_rate_disparities": disparities, "missingness": missingness[:20],
+            "missingness_hidden": max(0, len(missingness) - 20),
+            "min_group_size": (bias or {}).get("min_group_size")}
+
+
+def _drift_view(drift: dict | None, rules: list[dict], charts_enabled: bool) -> dict | None:
+    if not drift:
+        return None
+    features = sorted(drift.get("features", []), key=lambda f: -(f.get("psi") or 0))
+    named = {r.get("feature") for r in rules if r["metric"] in ("psi", "ks", "js") and r.get("feature")}
+    to_chart = [f for f in features if (f.get("psi") or 0) >= 0.1 or f["feature"] in named][:6]
+    extra = [x for x in (drift.get("target"), drift.get("predictions")) if x]
+
+    def row(f):
+        psi = f.get("psi")
+        level = "major" if psi is not None and psi > 0.25 else "moderate" if psi is not None and psi >= 0.1 else "small"
+        return {"feature": f["feature"], "kind": f.get("kind"), "psi": fmt_number(psi), "ks": fmt_number(f.get("ks")),
+                "js": fmt_number(f.get("js")), "unseen": f.get("unseen_categories") or 0, "level": level}
+
+    charts_out = []
+    if charts_enabled:
+        for f in to_chart + extra:
+            uri = charts.drift_chart(f)
+            if uri:
+                charts_out.append({"feature": f["feature"], "chart": uri,
+                                   "alt": f"Share of rows per bin of {f['feature']} in the reference and the audited data."})
+    return {"features": [row(f) for f in features], "extra": [row(f) for f in extra], "charts": charts_out,
+            "bins": drift.get("bins")}
 
 
 def _performance_view(fairness: dict | None, model: dict) -> dict | None:
