@@ -114,7 +114,7 @@ class DriftResult:
         return {"features": [f.to_dict() for f in self.features],
                 "target": None if self.target is None else self.target.to_dict(),
                 "predictions": None if self.predictions is None else self.predictions.to_dict(),
-                "max": largest}
+                "max": largest, "bins": self.bins}
 
 
 def _check_metric(metric: str) -> None:

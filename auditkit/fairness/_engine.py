@@ -112,7 +112,8 @@ def _num(value) -> float | None:
     if value is None:
         return None
     value = float(value)
-    return None if np.isnan(value) else value
+    # NaN is undefined; an infinity can only come from overflow on extreme inputs.
+    return value if np.isfinite(value) else None
 
 
 def _interval(lo, hi) -> list[float] | None:

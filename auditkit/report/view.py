@@ -160,7 +160,12 @@ def _drift_view(drift: dict | None, rules: list[dict], charts_enabled: bool) -> 
             if uri:
                 charts_out.append({"feature": f["feature"], "chart": uri,
                                    "alt": f"Share of rows per bin of {f['feature']} in the reference and the audited data."})
-    return {"features": [row(f) for f in features], "extra": [row(f) for f in extra], "charts": charts_out,
+    extra_rows = []
+    if drift.get("target"):
+        extra_rows.append({**row(drift["target"]), "feature": f"{drift['target']['feature']} (target)"})
+    if drift.get("predictions"):
+        extra_rows.append({**row(drift["predictions"]), "feature": "model output (predictions)"})
+    return {"features": [row(f) for f in features], "extra": extra_rows, "charts": charts_out,
             "bins": drift.get("bins")}
 
 
