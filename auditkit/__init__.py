@@ -48,8 +48,8 @@ _LAZY = {
     "validate": ".contract",
     "FairnessResult": ".fairness",
     "assess_fairness": ".fairness",
-    "ExplanationResult": ".explain",
-    "explain": ".explain",
+    "ExplanationResult": ".explanations",
+    "explain": ".explanations",
     "load_model": ".model",
     "write_outputs": ".report",
     "AuditkitError": ".errors",
@@ -80,7 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .contract import ContractResult, validate
     from .errors import (AuditkitError, ContractError, DataError, ExplanationError, ModelError, OutputError,
                          PolicyError, UntrustedModelError)
-    from .explain import ExplanationResult, explain
+    from .explanations import ExplanationResult, explain
     from .fairness import FairnessResult, assess_fairness
     from .model import load_model
     from .pipeline import AuditResult, run_audit

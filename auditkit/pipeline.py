@@ -221,7 +221,7 @@ def run_audit(
     # ---- explanations
     explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
     if explanation_status is None:
-        from .explain import explain as explain_model
+        from .explanations import explain as explain_model
 
         say(f"SHAP explanations (up to {policy.explain.max_rows:,} rows)")
         try:

@@ -56,3 +56,13 @@ def test_wheel_ships_templates_and_renders(tmp_path, demo_dir):
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert str(site) in out.stdout
+
+
+def test_explain_is_the_function_even_after_the_pipeline_ran():
+    code = (
+        "import auditkit, auditkit.pipeline\n"
+        "from auditkit.explanations import ExplanationResult\n"
+        "assert callable(auditkit.explain), type(auditkit.explain)\n"
+        "assert auditkit.explain.__module__.startswith('auditkit.explanations')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,336 @@
+"""``explain``: SHAP values per raw column for the model that is shipped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ExplanationError
+from . import _agnostic
+from ._fast import Attribution, FastPathUnavailable, explain_fast, parse_tree_model
+from ._output import OutputSpec, refine_margin, resolve_outputs
+from ._progress import resolve_progress
+from ._result import ExplanationResult
+from ._sampling import RowSample, group_labels, sample_background, sample_rows
+from ._select import AGNOSTIC, TREE, plan_for
+from ._threads import single_threaded
+from ._tree import budget_for
+from ._views import beeswarm, by_group, importance, proxies
+
+# Rows used to measure associations for proxy detection (cheap, so larger than max_rows).
+PROXY_ROWS = 20_000
+
+
+def explain(
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    sensitive_features: pd.DataFrame | None = None,
+    intersections: Sequence[Sequence[str]] = (),
+    positive_class: Any = None,
+    max_rows: int = 2000,
+    max_background: int = 200,
+    min_group_rows: int = 20,
+    seed: int = 0,
+    progress: bool | None = None,
+    proxy_min_association: float = 0.3,
+    proxy_min_share: float = 0.05,
+) -> ExplanationResult:
+    """Explain a fitted model with SHAP values per raw input column.
+
+    Tree ensembles and linear models -- alone or at the end of a Pipeline of column-wise
+    transformers -- are explained exactly from their internals; other models go through a
+    model-agnostic explainer (exact Shapley values up to 8 columns, antithetic permutations
+    beyond) that accepts raw string and categorical columns.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted scikit-learn estimator or Pipeline (LightGBM and XGBoost sklearn wrappers
+        too): a binary classifier or a regressor (a multiclass classifier needs
+        ``positive_class``).
+    X : DataFrame
+        Rows with exactly the raw columns the model was trained on; strings,
+        categoricals and missing values are fine.
+    sensitive_features : DataFrame, optional
+        Sensitive columns aligned with ``X``'s index (model inputs or not).
+    intersections : sequence of sequences of str
+        Column-name tuples of ``sensitive_features`` to cross, e.g. ``[("sex", "age_group")]``.
+    positive_class : object, optional
+        Class whose output is explained (default ``classes_[1]``).
+    max_rows : int
+        Most rows explained; every sensitive group and intersection keeps at least
+        ``min_group_rows`` rows (or all of its rows).
+    max_background : int
+        Most background rows.
+    min_group_rows : int
+        Minimum rows per sensitive group among the explained rows.
+    seed : int
+        Seed for sampling, bootstrap and permutations.
+    progress : bool, optional
+        Progress bar for long explanations: ``None`` shows it only when standard error is
+        a terminal.
+    proxy_min_association : float
+        Association (0..1) from which an input feature may be flagged as a proxy.
+    proxy_min_share : float
+        Importance share from which an associated input feature is flagged as a proxy.
+
+    Returns
+    -------
+    ExplanationResult
+
+    Raises
+    ------
+    ExplanationError
+        The model cannot be explained (no predict method, multiclass without
+        ``positive_class``, fails on ``X``...) or the arguments are invalid.
+    """
+    _check_budget(max_rows=max_rows, max_background=max_background, min_group_rows=min_group_rows)
+    X = _model_frame(model, X)
+    show = resolve_progress(progress)
+    rng = np.random.default_rng(seed)
+    labels = group_labels(sensitive_features, X.index, intersections)
+    sensitive = _sensitive_frame(sensitive_features, X.index)
+    candidates, positive = resolve_outputs(model, positive_class)
+    plan = plan_for(model)
+    run = _attribute(
+        plan,
+        candidates,
+        X,
+        labels,
+        rng=rng,
+        max_rows=max_rows,
+        max_background=max_background,
+        min_group_rows=min_group_rows,
+        seed=seed,
+        progress=show,
+    )
+    attribution, sample, background, pool = run.attribution, run.sample, run.background, run.pool
+    notes, rows_budget, background_budget = run.notes, run.max_rows, run.max_background
+    n = len(sample.positions)
+    with single_threaded():
+        # Whether the margin is the log-odds: checked on the background rows only.
+        spec = refine_margin(attribution.output, model, pool.iloc[n:], positive)
+
+    values = attribution.values
+    error = np.abs(attribution.explained_output - attribution.base_value - values.sum(axis=1))
+    features = tuple(str(c) for c in X.columns)
+    data = X.iloc[sample.positions]
+    uniform = sample.uniform if sample.uniform.any() else np.ones(n, dtype=bool)
+
+    importance_frame = importance(values[uniform], list(features), rng=rng)
+    row_labels = labels.iloc[sample.positions]
+    by_group_frame = by_group(values, list(features), row_labels)
+    proxy_rows = np.sort(rng.choice(len(X), size=min(len(X), PROXY_ROWS), replace=False))
+    proxies_frame = proxies(
+        X.iloc[proxy_rows].rename(columns=str),
+        sensitive.iloc[proxy_rows],
+        importance_frame,
+        min_association=proxy_min_association,
+        min_share=proxy_min_share,
+    )
+    swarm = beeswarm(
+        values[uniform],
+        data.iloc[np.flatnonzero(uniform)].rename(columns=str),
+        list(importance_frame["feature"]),
+        rng=rng,
+    )
+    return ExplanationResult(
+        method=attribution.method,
+        output=spec.label,
+        output_code=spec.kind,
+        rows_explained=n,
+        background_rows=len(background),
+        max_additivity_error=float(error.max()) if n else 0.0,
+        features=features,
+        base_value=float(attribution.base_value),
+        values=values,
+        data=data,
+        background=X.iloc[background],
+        uniform=sample.uniform,
+        group_labels=row_labels,
+        importance_frame=importance_frame,
+        by_group_frame=by_group_frame,
+        proxies_frame=proxies_frame,
+        beeswarm_data=swarm,
+        sensitive_features=tuple(str(c) for c in sensitive.columns),
+        notes=tuple(notes),
+        settings={
+            "max_rows": int(rows_budget),
+            "max_background": int(background_budget),
+            "min_group_rows": int(min_group_rows),
+            "seed": int(seed),
+            "positive_class": None if positive is None else str(positive),
+            "proxy_min_association": float(proxy_min_association),
+            "proxy_min_share": float(proxy_min_share),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the attribution step produced and with which budget."""
+
+    attribution: Attribution
+    sample: RowSample
+    background: np.ndarray
+    pool: pd.DataFrame
+    notes: list[str]
+    max_rows: int
+    max_background: int
+
+
+def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, min_group_rows, seed, progress):
+    """Run the plan's fast path, falling back to the model-agnostic explainer."""
+    notes: list[str] = []
+    if plan.kind == AGNOSTIC:
+        notes.append(f"The model-agnostic explainer was used because {plan.reason}.")
+    else:
+        try:
+            with single_threaded():  # the fast paths call the model on small batches only
+                trees, rows, background_rows = None, max_rows, max_background
+                if plan.kind == TREE:
+                    trees = parse_tree_model(plan)
+                    rows, background_rows = budget_for(trees, max_rows=max_rows, max_background=max_background)
+                sample, background = _draw(labels, rng, rows, background_rows, min_group_rows)
+                pool = _pool(X, sample.positions, background)
+                attribution = explain_fast(
+                    plan,
+                    candidates,
+                    pool,
+                    len(sample.positions),
+                    rng=rng,
+                    evaluate=_evaluate,
+                    progress=progress,
+                    trees=trees,
+                )
+        except FastPathUnavailable as exc:
+            notes.append(f"The exact {plan.method} path was not used because {exc}.")
+        except ExplanationError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unexpected model: fall back, don't crash
+            notes.append(f"The exact {plan.method} path failed ({type(exc).__name__}: {exc}).")
+        else:
+            if (rows, background_rows) != (max_rows, max_background):
+                notes.append(
+                    f"The model has very many leaves, so at most {rows} rows and "
+                    f"{background_rows} background rows were used."
+                )
+            return _Run(attribution, sample, background, pool, notes, rows, background_rows)
+
+    rows = min(max_rows, _agnostic.MAX_ROWS)
+    background_rows = min(max_background, _agnostic.MAX_BACKGROUND)
+    if (rows, background_rows) != (max_rows, max_background):
+        notes.append(
+            f"Model-agnostic explanations are slow, so at most {rows} rows and "
+            f"{background_rows} background rows were used."
+        )
+    sample, background = _draw(labels, rng, rows, background_rows, min_group_rows)
+    pool = _pool(X, sample.positions, background)
+    attribution = _explain_agnostic(candidates, pool, len(sample.positions), seed=seed, progress=progress)
+    return _Run(attribution, sample, background, pool, notes, rows, background_rows)
+
+
+def _check_budget(*, max_rows: int, max_background: int, min_group_rows: int) -> None:
+    for name, value in (("max_rows", max_rows), ("max_background", max_background)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ExplanationError(f"{name} is {value!r}; pass a positive whole number.")
+    if not isinstance(min_group_rows, (int, np.integer)) or min_group_rows < 0:
+        raise ExplanationError(f"min_group_rows is {min_group_rows!r}; pass a whole number of at least 0.")
+
+
+def _model_frame(model: Any, X: Any) -> pd.DataFrame:
+    """``X`` as a DataFrame with exactly the model's input columns, in the model's order."""
+    names = getattr(model, "feature_names_in_", None)
+    if not isinstance(X, pd.DataFrame):
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise ExplanationError("X is not a table; pass a pandas DataFrame of the model's input columns.")
+        columns = list(names) if names is not None and len(names) == array.shape[1] else None
+        X = pd.DataFrame(array, columns=columns)
+    if len(X) == 0:
+        raise ExplanationError("X has no rows; pass at least one row to explain.")
+    if names is not None:
+        names = list(names)
+        missing = [str(c) for c in names if c not in X.columns]
+        if missing:
+            raise ExplanationError(
+                f"X lacks the model input column(s) {', '.join(missing)}; pass the columns the model was trained on."
+            )
+        if list(X.columns) != names:
+            X = X[names]
+    if X.columns.has_duplicates:
+        raise ExplanationError("X has duplicate column names; pass each model input column once.")
+    return X
+
+
+def _sensitive_frame(sensitive_features: Any, index: pd.Index) -> pd.DataFrame:
+    if sensitive_features is None:
+        return pd.DataFrame(index=index)
+    frame = sensitive_features
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame(name=frame.name if frame.name is not None else "sensitive")
+    if not frame.index.equals(index):
+        frame = frame.loc[index]
+    return frame.rename(columns=str)
+
+
+def _draw(labels, rng, max_rows, max_background, min_group_rows):
+    sample = sample_rows(labels, max_rows=max_rows, min_group_rows=min_group_rows, rng=rng)
+    background = sample_background(len(labels), max_background=max_background, rng=rng)
+    return sample, background
+
+
+def _pool(X: pd.DataFrame, rows: np.ndarray, background: np.ndarray) -> pd.DataFrame:
+    """Explained rows followed by background rows, positionally indexed."""
+    return pd.concat([X.iloc[rows], X.iloc[background]], ignore_index=True)
+
+
+def _evaluate(spec: OutputSpec, frame: pd.DataFrame) -> np.ndarray:
+    try:
+        values = np.asarray(spec.fn(frame), dtype=np.float64).reshape(len(frame))
+    except ExplanationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - report any model failure as one sentence
+        message = " ".join(str(exc).split())[:200]
+        raise ExplanationError(
+            f"the model failed to compute its {spec.label} on X ({type(exc).__name__}: {message}); "
+            "pass X with the columns and dtypes the model was trained on."
+        ) from exc
+    return values
+
+
+def _explain_agnostic(
+    candidates: list[OutputSpec], pool: pd.DataFrame, n_explained: int, *, seed: int, progress: bool
+) -> Attribution:
+    outputs = None
+    for spec in candidates:
+        outputs = _evaluate(spec, pool)
+        if np.all(np.isfinite(outputs)):
+            break
+    else:
+        raise ExplanationError(
+            f"the model's {candidates[-1].label} is not finite on some rows of X; "
+            "check X for values the model cannot score."
+        )
+    try:
+        method, values = _agnostic.explain_agnostic(spec.fn, pool, n_explained, seed=seed, progress=progress)
+    except ExplanationError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        message = " ".join(str(exc).split())[:200]
+        raise ExplanationError(
+            f"the model-agnostic explainer failed on this model ({type(exc).__name__}: {message}); "
+            "check that the model predicts on rows that mix values of X."
+        ) from exc
+    return Attribution(
+        values=values,
+        base_value=float(outputs[n_explained:].mean()),
+        output=spec,
+        method=method,
+        explained_output=outputs[:n_explained],
+    )
