@@ -89,7 +89,7 @@ def test_result_shape_max_and_value():
                            reference_predictions=rng.random(400), current_predictions=rng.random(400) ** 2)
     d = result.to_dict()
     json.dumps(d, allow_nan=False)
-    assert set(d) == {"features", "target", "predictions", "max"}
+    assert set(d) == {"features", "target", "predictions", "max", "bins"}
     assert set(d["features"][0]) == {"feature", "kind", "psi", "ks", "js", "unseen_categories", "reference_n",
                                      "current_n", "bins"}
     assert d["max"]["psi"]["feature"] == "age" and d["max"]["ks"] == {"feature": "age", "value": result.value("ks", "age")}
