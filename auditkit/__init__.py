@@ -23,6 +23,7 @@ __all__ = [
     "DataError",
     "ExplanationError",
     "ExplanationResult",
+    "FairnessComparison",
     "FairnessResult",
     "ModelError",
     "OutputError",
@@ -31,6 +32,7 @@ __all__ = [
     "UntrustedModelError",
     "__version__",
     "assess_fairness",
+    "compare_fairness",
     "explain",
     "load_model",
     "load_policy",
@@ -48,6 +50,8 @@ _LAZY = {
     "validate": ".contract",
     "FairnessResult": ".fairness",
     "assess_fairness": ".fairness",
+    "FairnessComparison": ".fairness",
+    "compare_fairness": ".fairness",
     "ExplanationResult": ".explanations",
     "explain": ".explanations",
     "load_model": ".model",
@@ -81,7 +85,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import (AuditkitError, ContractError, DataError, ExplanationError, ModelError, OutputError,
                          PolicyError, UntrustedModelError)
     from .explanations import ExplanationResult, explain
-    from .fairness import FairnessResult, assess_fairness
+    from .fairness import FairnessComparison, FairnessResult, assess_fairness, compare_fairness
     from .model import load_model
     from .pipeline import AuditResult, run_audit
     from .policy import Policy, load_policy

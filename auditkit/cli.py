@@ -86,21 +86,45 @@ def cli(debug: bool) -> None:
               help="Which rule severities fail the gate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap resampling and sampling.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
-def check(policy, out_dir, data, model, trust_model, no_explain, fail_on, seed, quiet):
+@click.option("--mlflow", "use_mlflow", is_flag=True,
+              help="Log the results as an MLflow run (metrics, report and JSON as artifacts, verdict tag).")
+@click.option("--mlflow-experiment", metavar="NAME", help="MLflow experiment for --mlflow (default: MLflow's default).")
+@click.option("--promote", metavar="ALIAS",
+              help="When the gate passes, set this registry alias on the candidate (model.path must be a models:/ URI).")
+def check(policy, out_dir, data, model, trust_model, no_explain, fail_on, seed, quiet, use_mlflow,
+          mlflow_experiment, promote):
     """Run the audit described by POLICY (default ./audit.yaml) and write the outputs.
 
     Exits 0 when every gating rule passes, 1 when the gate fails, 2 when the audit
     could not be carried out.
     """
+    from .errors import PolicyError
     from .pipeline import run_audit
     from .report import write_outputs
     from .report.terminal import terminal_summary, verdict_line
 
     result = run_audit(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
                        fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line())
+    if promote and (result.policy.model is None or result.policy.model.uri is None):
+        raise PolicyError(f"{result.policy.source}: --promote needs model.path to be a registry URI (models:/NAME/VERSION or models:/NAME@ALIAS).")
     results = result.to_dict()
     outputs = write_outputs(results, out_dir, templates=result.policy.report_templates)
     click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
+    if use_mlflow:
+        from .mlflow_registry import log_audit
+
+        run_id = log_audit(results, outputs.folder, experiment=mlflow_experiment, run_name=result.policy.name)
+        click.echo(f"mlflow run: {run_id}")
+    if promote:
+        if result.passed:
+            from .mlflow_registry import promote as set_alias
+
+            # Promote exactly the version that was audited, even if an alias moved meanwhile.
+            registry = (results["provenance"].get("model") or {}).get("registry") or {}
+            set_alias(result.policy.model.uri, promote, version=registry.get("version"))
+            click.echo(f"promoted: {registry.get('pinned_uri') or result.policy.model.uri} is now @{promote}")
+        else:
+            click.echo(f"not promoted: the gate failed, so @{promote} was left where it was")
     sys.exit(result.exit_code)
 
 
@@ -136,6 +160,26 @@ def _contract_table(result, data) -> str:
     lines += ["  ".join(c[:w].ljust(w) for c, w in zip(r, widths)) for r in rows]
     lines.append(f"\ninvalid: {result.total_failures:,} failing values in {len(rows)} checks ({result.rows:,} rows)")
     return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True,
+              help="md: Markdown for a pull-request comment.")
+@click.option("--tolerance", type=float, default=0.01, show_default=True,
+              help="Report metrics that moved by more than this (absolute).")
+def diff(old, new, fmt, tolerance):
+    """Compare two saved results.json: rule status changes, moved metrics, new and vanished groups.
+
+    Exits 1 when a rule went from passing to failing, else 0; 2 when a file cannot be read.
+    """
+    from .diff import diff_results, render_markdown, render_text
+    from .report.rerender import load_results
+
+    result = diff_results(load_results(old), load_results(new), tolerance=tolerance)
+    click.echo(render_markdown(result) if fmt == "md" else render_text(result))
+    sys.exit(EXIT_FAILED if result.regressed else EXIT_PASSED)
 
 
 @cli.group()
@@ -222,12 +266,16 @@ def report(results_file, output, templates):
 @cli.command()
 @click.argument("directory", default="audit-demo", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the split, the model and the bootstrap.")
+@click.option("--with-champion", is_flag=True,
+              help="Audit a deliberately worse candidate against the demo model as champion.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
-def demo(directory, seed, quiet):
+def demo(directory, seed, with_champion, quiet):
     """Build the German Credit example in DIRECTORY and audit it.
 
     Writes the decoded data, a pandera contract, a trained scikit-learn model (.skops) and
-    an audit.yaml, then runs `audit check` on them. Exit codes as for `check`.
+    an audit.yaml, then runs `audit check` on them. With --with-champion, a candidate
+    retrained on data with a labelling error is compared with that model. Exit codes as
+    for `check`.
     """
     from .demo import build_demo
     from .pipeline import run_audit
@@ -235,7 +283,7 @@ def demo(directory, seed, quiet):
     from .report.terminal import terminal_summary, verdict_line
 
     say = _stage_reporter(quiet)
-    policy_path = build_demo(directory, seed=seed, progress=say)
+    policy_path = build_demo(directory, seed=seed, progress=say, with_champion=with_champion)
     if not quiet:
         click.echo(f"demo built in {directory}/ (policy: {policy_path})")
     result = run_audit(policy_path, seed=seed, progress=say, command=_command_line())

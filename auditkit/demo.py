@@ -108,6 +108,35 @@ rules:
 """
 
 
+CHAMPION_POLICY_TEMPLATE = POLICY_TEMPLATE.replace(
+    "name: german-credit-scoring", "name: german-credit-candidate-vs-champion"
+).replace(
+    "  path: models/credit_model.skops    # loaded safely: skops checks every type\n  threshold: 0.5\n",
+    "  path: models/candidate.skops      # retrained on a refreshed data set\n  threshold: 0.5\n"
+    "champion:\n  path: models/credit_model.skops    # the model in production today\n  threshold: 0.5\n",
+) + """\
+  - id: no-worse-for-any-age-group
+    metric: tpr
+    feature: age_group
+    compare: champion
+    max_regression: 0.05
+    rationale: Creditworthy applicants of every age must be approved at least as often as today (5 points of slack).
+  - id: no-worse-overall
+    metric: accuracy
+    compare: champion
+    max_regression: 0.02
+    rationale: The candidate replaces the champion only if it is not less accurate.
+  - id: equalized-odds-not-worse
+    metric: equalized_odds_difference
+    feature: age_group
+    compare: champion
+    max_increase: 0.05
+    decide_on: ci
+    on_inconclusive: warn
+    rationale: The gap in error rates between age groups must not widen.
+"""
+
+
 def _raw_path(name: str) -> Path:
     return Path(str(files("auditkit.demo_data").joinpath(name)))
 
@@ -166,8 +195,14 @@ def german_credit_contract(frame):
                               description="Decoded Statlog German Credit data (auditkit demo).")
 
 
-def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str], None] | None = None) -> Path:
+def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str], None] | None = None,
+               with_champion: bool = False) -> Path:
     """Write the demo's data, contract, model and policy into ``directory``.
+
+    With ``with_champion``, the demo's model becomes the champion in production and a
+    candidate is trained on a "refreshed" training set in which a data error relabelled
+    many creditworthy applicants under 25 as bad risks: a deliberately worse candidate
+    that the comparison rules must catch for the group it hurts.
 
     Returns
     -------
@@ -202,8 +237,25 @@ def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str]
 
     sio.dump(model, root / "models" / "credit_model.skops")
     policy = root / "audit.yaml"
-    policy.write_text(POLICY_TEMPLATE.format(), encoding="utf-8")
+    if with_champion:
+        say("training a deliberately worse candidate")
+        sio.dump(train_model(_corrupt_young_labels(train, seed=seed), seed=seed), root / "models" / "candidate.skops")
+        policy.write_text(CHAMPION_POLICY_TEMPLATE.format(), encoding="utf-8")
+    else:
+        policy.write_text(POLICY_TEMPLATE.format(), encoding="utf-8")
     return policy
+
+
+def _corrupt_young_labels(train, *, seed: int = 0, share: float = 0.6):
+    """A training set in which ``share`` of the good risks under 25 were relabelled bad."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    corrupted = train.copy()
+    young_good = (corrupted["age_group"] == AGE_GROUPS[0]) & (corrupted[TARGET] == "good")
+    flip = young_good & (rng.random(len(corrupted)) < share)
+    corrupted.loc[flip, TARGET] = "bad"
+    return corrupted
 
 
 def model_features(frame) -> list[str]:

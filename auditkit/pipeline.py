@@ -34,6 +34,8 @@ class AuditResult:
     provenance: dict
     drift: Any | None = None
     data_bias: Any | None = None
+    comparison: Any | None = None
+    champion_summary: dict | None = None
     fail_on: str = "error"
     warnings: tuple[str, ...] = field(default=())
 
@@ -71,6 +73,7 @@ class AuditResult:
             "data_bias": self.data_bias.to_dict() if self.data_bias is not None else None,
             "drift": self.drift.to_dict() if self.drift is not None else None,
             "fairness": self.fairness.to_dict() if self.fairness is not None else None,
+            "champion": _champion_dict(self.comparison, self.champion_summary),
             "explanations": explanations,
             "warnings": list(self.warnings),
             "provenance": self.provenance,
@@ -154,30 +157,17 @@ def run_audit(
         say("checking the data contract")
         contract_result = validate(frame, policy.data.contract, contract_name=str(policy.data.contract))
 
-    # ---- target and predictions
-    from .predictions import encode_target, predict_with_model, predictions_from_columns
+    # ---- target and predictions (candidate, and champion when one is named)
+    from .predictions import encode_target
 
     target = encode_target(frame[policy.data.target], policy.data.positive_label, source=policy.data.path)
-    loaded = None
-    predictions = None
+    loaded, predictions = None, None
     if policy.model is not None:
-        if policy.model.path is not None:
-            from .model import load_model
-
-            say(f"loading model {policy.model.path.name}")
-            loaded = load_model(policy.model.path, trust=policy.model.trust)
-            exclude = {policy.data.target}
-            try:
-                predictions = predict_with_model(loaded, frame, target, threshold=policy.model.threshold, exclude=exclude)
-            except ModelError as exc:
-                if contract_result is not None and not contract_result.passed:
-                    raise ModelError(f"{exc.message.rstrip('.')}; the data also breaks its contract "
-                                     f"({contract_result.total_failures} failing values): run 'audit validate' to see them.") from None
-                raise
-        else:
-            cols = policy.model.predictions
-            predictions = predictions_from_columns(frame, target, label=cols.label, score=cols.score,
-                                                   threshold=policy.model.threshold, source=policy.data.path)
+        loaded, predictions = _predict(policy.model, "model", policy, frame, target, contract_result, say)
+    champion_loaded, champion_predictions = None, None
+    if policy.champion is not None:
+        champion_loaded, champion_predictions = _predict(policy.champion, "champion", policy, frame, target,
+                                                         contract_result, say)
 
     # ---- bias in the data itself (no model needed)
     data_bias = None
@@ -196,27 +186,32 @@ def run_audit(
         say(f"drift against {policy.data.reference.name}")
         drift = _measure_drift(policy, frame, loaded, predictions, target, warnings)
 
-    # ---- fairness
-    fairness = None
+    # ---- fairness (and the paired comparison with the champion)
+    fairness, comparison = None, None
     if predictions is not None:
-        from .fairness import assess_fairness
+        import pandas as pd
 
         fs = policy.fairness
-        if fs.bootstrap:
-            say(f"fairness metrics with {fs.bootstrap:,} bootstrap resamples")
-        else:
-            say("fairness metrics")
-        sensitive = frame[list(policy.sensitive_features)] if policy.sensitive_features else None
-        if sensitive is None:
-            import pandas as pd
+        say(f"fairness metrics with {fs.bootstrap:,} bootstrap resamples" if fs.bootstrap else "fairness metrics")
+        sensitive = frame[list(policy.sensitive_features)] if policy.sensitive_features else pd.DataFrame(index=frame.index)
+        options = dict(intersections=policy.intersections, metrics=fs.metrics, reference_groups=dict(fs.reference_groups),
+                       min_group_size=fs.min_group_size, bootstrap=fs.bootstrap, confidence=fs.confidence, seed=seed,
+                       task=target.task)
+        if champion_predictions is not None:
+            from .fairness import compare_fairness
 
-            sensitive = pd.DataFrame(index=frame.index)
-        fairness = assess_fairness(
-            target.values, predictions.y_pred, sensitive, y_score=predictions.y_score,
-            intersections=policy.intersections, metrics=fs.metrics, reference_groups=dict(fs.reference_groups),
-            min_group_size=fs.min_group_size, bootstrap=fs.bootstrap, confidence=fs.confidence, seed=seed,
-            task=target.task,
-        )
+            say("comparing the candidate with the champion (paired bootstrap)")
+            # The candidate keeps its scores either way, so its own result is what it would be
+            # without a champion; score-metric changes need both models' scores.
+            comparison = compare_fairness(
+                target.values, predictions.y_pred, champion_predictions.y_pred, sensitive,
+                y_score=predictions.y_score, y_score_champion=champion_predictions.y_score, **options)
+            fairness = comparison.candidate
+        else:
+            from .fairness import assess_fairness
+
+            fairness = assess_fairness(target.values, predictions.y_pred, sensitive, y_score=predictions.y_score,
+                                       **options)
 
     # ---- explanations
     explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
@@ -239,7 +234,8 @@ def run_audit(
     from .rules import Evidence, evaluate_rules
 
     evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
-                        explanation_error=explanation_status.get("reason"), drift=drift, data_bias=data_bias)
+                        explanation_error=explanation_status.get("reason"), drift=drift, data_bias=data_bias,
+                        comparison=comparison)
     gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on, today=today)
 
     # ---- summaries and provenance
@@ -251,18 +247,9 @@ def run_audit(
         "sensitive_features": list(policy.sensitive_features),
         "intersections": [" & ".join(i) for i in policy.intersections],
     }
-    model_summary = None
-    if policy.model is not None:
-        model_summary = {
-            "source": predictions.source,
-            "path": str(loaded.path) if loaded else None,
-            "type": loaded.type_name if loaded else None,
-            "description": loaded.description if loaded else f"predictions from column '{policy.model.predictions.label}'",
-            "format": loaded.format if loaded else None,
-            "threshold": predictions.threshold,
-            "feature_columns": list(predictions.feature_columns),
-            "trusted_types": list(loaded.trusted_types) if loaded else [],
-        }
+    model_summary = _model_summary(policy.model, loaded, predictions) if policy.model is not None else None
+    champion_summary = (_model_summary(policy.champion, champion_loaded, champion_predictions)
+                        if policy.champion is not None else None)
     files = {
         "policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
         "data": {"path": str(policy.data.path), "sha256": sha256_file(policy.data.path), "rows": int(len(frame))},
@@ -272,7 +259,11 @@ def run_audit(
     if policy.data.reference is not None:
         files["reference"] = {"path": str(policy.data.reference), "sha256": sha256_file(policy.data.reference)}
     if loaded is not None:
-        files["model"] = {"path": str(loaded.path), "sha256": loaded.sha256}
+        files["model"] = {"path": str(loaded.path), "sha256": loaded.sha256, "uri": policy.model.uri,
+                          **_registry_facts(loaded)}
+    if champion_loaded is not None:
+        files["champion"] = {"path": str(champion_loaded.path), "sha256": champion_loaded.sha256,
+                             "uri": policy.champion.uri, **_registry_facts(champion_loaded)}
     provenance = {
         **files,
         "versions": package_versions(),
@@ -286,7 +277,63 @@ def run_audit(
     return AuditResult(policy=policy, gate=gate, contract=contract_result, fairness=fairness,
                        explanations=explanations, explanation_status=explanation_status,
                        data_summary=data_summary, model_summary=model_summary, provenance=provenance,
-                       drift=drift, data_bias=data_bias, fail_on=fail_on, warnings=tuple(warnings))
+                       drift=drift, data_bias=data_bias, comparison=comparison, champion_summary=champion_summary,
+                       fail_on=fail_on, warnings=tuple(warnings))
+
+
+def _predict(spec, role: str, policy: Policy, frame, target, contract_result, say):
+    """Load the model named by ``spec`` (file or registry URI) and predict, or read its columns."""
+    from .predictions import predict_with_model, predictions_from_columns
+
+    if not spec.runnable:
+        cols = spec.predictions
+        return None, predictions_from_columns(frame, target, label=cols.label, score=cols.score,
+                                              threshold=spec.threshold, source=policy.data.path)
+    if spec.uri is not None:
+        from .mlflow_registry import fetch_model
+
+        say(f"fetching {role} {spec.uri} from the model registry")
+        loaded = fetch_model(spec.uri, trust=spec.trust)
+    else:
+        from .model import load_model
+
+        say(f"loading {role} {spec.path.name}")
+        loaded = load_model(spec.path, trust=spec.trust)
+    try:
+        predictions = predict_with_model(loaded, frame, target, threshold=spec.threshold, exclude={policy.data.target})
+    except ModelError as exc:
+        if contract_result is not None and not contract_result.passed:
+            raise ModelError(f"{exc.message.rstrip('.')}; the data also breaks its contract "
+                             f"({contract_result.total_failures} failing values): run 'audit validate' to see them.") from None
+        raise
+    return loaded, predictions
+
+
+def _model_summary(spec, loaded, predictions) -> dict:
+    return {
+        "source": predictions.source,
+        "path": str(loaded.path) if loaded else None,
+        "uri": spec.uri,
+        "type": loaded.type_name if loaded else None,
+        "description": loaded.description if loaded else f"predictions from column '{spec.predictions.label}'",
+        "format": loaded.format if loaded else None,
+        "threshold": predictions.threshold,
+        "feature_columns": list(predictions.feature_columns),
+        "trusted_types": list(loaded.trusted_types) if loaded else [],
+    }
+
+
+def _registry_facts(loaded) -> dict:
+    facts = getattr(loaded, "registry", None)
+    return {"registry": facts.to_dict() if hasattr(facts, "to_dict") else facts} if facts else {}
+
+
+def _champion_dict(comparison, summary) -> dict | None:
+    if comparison is None:
+        return None
+    doc = comparison.to_dict()
+    return {"model": summary, "fairness": doc["champion"], "changes": doc["changes"],
+            "bootstrap": doc.get("bootstrap")}
 
 
 def _measure_drift(policy: Policy, frame, loaded, predictions, target, warnings: list[str]):

@@ -19,6 +19,9 @@ from typing import Any, Mapping
 from .errors import PolicyError
 from .vocabulary import (
     DRIFT_METRICS,
+    change_bounds,
+    is_comparable,
+    metric_direction,
     describe_metric_kind,
     is_known_metric,
     metric_feature_kind,
@@ -43,9 +46,9 @@ __all__ = [
 SUPPORTED_VERSIONS = (1,)
 RESERVED_KEYS = {
     "extends": "named policy packs",
-    "champion": "candidate-vs-champion comparisons",
 }
-RESERVED_RULE_KEYS = {"compare": "champion comparisons"}
+RESERVED_RULE_KEYS: dict[str, str] = {}
+CHANGE_KEYS = ("max_regression", "max_increase", "max_decrease")
 DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
 
 
@@ -70,6 +73,16 @@ class ModelSpec:
     predictions: PredictionColumns | None = None
     trust: bool | tuple[str, ...] = False
     threshold: float = 0.5
+    uri: str | None = None  # a models:/ registry URI instead of a file
+
+    @property
+    def location(self) -> str | None:
+        return self.uri or (str(self.path) if self.path is not None else None)
+
+    @property
+    def runnable(self) -> bool:
+        """A model object can be loaded (not only its prediction columns)."""
+        return self.path is not None or self.uri is not None
 
 
 @dataclass(frozen=True)
@@ -114,9 +127,12 @@ class Rule:
     decide_on: str = "estimate"
     on_inconclusive: str = "fail"
     waiver: Waiver | None = None
+    compare: str | None = None  # "champion": judge the change candidate - champion
+    change_limits: Mapping[str, float] = field(default_factory=dict)  # max_regression / max_increase / max_decrease
 
     @property
     def threshold(self) -> dict[str, float]:
+        """Bounds on the observed value (for a comparison: on the change, candidate - champion)."""
         out = {}
         if self.min is not None:
             out["min"] = self.min
@@ -138,6 +154,7 @@ class Policy:
     explain: ExplainSpec
     rules: tuple[Rule, ...]
     report_templates: Path | None = None
+    champion: ModelSpec | None = None
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -164,7 +181,7 @@ class Policy:
         if model is not None:
             _require_file(Path(model), "--model", self.source, "the model file")
             base = policy.model or ModelSpec()
-            policy = replace(policy, model=replace(base, path=Path(model).resolve(), predictions=None))
+            policy = replace(policy, model=replace(base, path=Path(model).resolve(), predictions=None, uri=None))
         if trust:
             if policy.model is None:
                 raise PolicyError("--trust-model was given but the policy has no model: add a 'model:' section or pass --model.")
@@ -219,7 +236,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
         v.fail("", f"the top level must be a mapping of keys, not {_type_name(document)}")
 
     v.keys(document, "", required={"version", "data"}, optional={
-        "name", "model", "sensitive_features", "intersections", "fairness", "explain", "rules", "report"})
+        "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {version} is not supported; this auditkit reads version 1")
@@ -231,6 +248,9 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     data = _data_spec(v, document["data"])
     model = _model_spec(v, document.get("model"))
+    champion = _model_spec(v, document.get("champion"), "champion")
+    if champion is not None and model is None:
+        v.fail("champion", "a champion is compared with the candidate in 'model:'; add a 'model:' section")
     sensitive = tuple(v.string_list(document.get("sensitive_features", []) or [], "sensitive_features"))
     if len(set(sensitive)) != len(sensitive):
         v.fail("sensitive_features", "lists a feature twice; list each once")
@@ -238,13 +258,13 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     fairness = _fairness_spec(v, document.get("fairness"), sensitive, intersections)
     explain = _explain_spec(v, document.get("explain"))
     group_features = sensitive + tuple(" & ".join(i) for i in intersections)
-    rules = _rules(v, document.get("rules", []) or [], group_features, model, fairness, data)
+    rules = _rules(v, document.get("rules", []) or [], group_features, model, fairness, data, champion)
 
     report_templates = _report_templates(v, document.get("report"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
-        report_templates=report_templates, version=version, source=source, sha256=sha256,
+        report_templates=report_templates, champion=champion, version=version, source=source, sha256=sha256,
     )
 
 
@@ -294,36 +314,46 @@ def _data_spec(v: "_Validator", raw: Any) -> DataSpec:
     return DataSpec(path=path, target=target, positive_label=positive, contract=contract, reference=reference)
 
 
-def _model_spec(v: "_Validator", raw: Any) -> ModelSpec | None:
+def _model_spec(v: "_Validator", raw: Any, section: str = "model") -> ModelSpec | None:
     if raw is None:
         return None
-    v.mapping(raw, "model")
-    v.keys(raw, "model", required=set(), optional={"path", "predictions", "trust", "threshold"})
+    v.mapping(raw, section)
+    v.keys(raw, section, required=set(), optional={"path", "predictions", "trust", "threshold"})
     has_path = raw.get("path") is not None
     has_predictions = raw.get("predictions") is not None
     if has_path == has_predictions:
-        v.fail("model", "give exactly one of 'path' (a model file) or 'predictions' (columns holding a model's outputs)")
-    path = v.path(raw["path"], "model.path", "the model file") if has_path else None
+        v.fail(section, "give exactly one of 'path' (a model file or models:/ registry URI) or 'predictions' (columns holding a model's outputs)")
+    path, uri = None, None
+    if has_path:
+        text = v.string(raw["path"], f"{section}.path")
+        if text.startswith("models:/"):
+            from .registry_uri import is_registry_uri
+
+            if not is_registry_uri(text):
+                v.fail(f"{section}.path", f"'{text}' is not a registry URI of the form models:/NAME/VERSION or models:/NAME@ALIAS")
+            uri = text
+        else:
+            path = v.path(text, f"{section}.path", "the model file")
     predictions = None
     if has_predictions:
         p = raw["predictions"]
-        v.mapping(p, "model.predictions")
-        v.keys(p, "model.predictions", required={"label"}, optional={"score"})
+        v.mapping(p, f"{section}.predictions")
+        v.keys(p, f"{section}.predictions", required={"label"}, optional={"score"})
         predictions = PredictionColumns(
-            label=v.string(p["label"], "model.predictions.label"),
-            score=v.string(p["score"], "model.predictions.score") if p.get("score") is not None else None,
+            label=v.string(p["label"], f"{section}.predictions.label"),
+            score=v.string(p["score"], f"{section}.predictions.score") if p.get("score") is not None else None,
         )
     trust_raw = raw.get("trust", False)
     if isinstance(trust_raw, bool):
         trust: bool | tuple[str, ...] = trust_raw
     elif isinstance(trust_raw, list):
-        trust = tuple(v.string_list(trust_raw, "model.trust"))
+        trust = tuple(v.string_list(trust_raw, f"{section}.trust"))
     else:
-        v.fail("model.trust", f"must be true, false or a list of type names, not {_type_name(trust_raw)}")
-    threshold = v.number(raw.get("threshold", 0.5), "model.threshold")
+        v.fail(f"{section}.trust", f"must be true, false or a list of type names, not {_type_name(trust_raw)}")
+    threshold = v.number(raw.get("threshold", 0.5), f"{section}.threshold")
     if not 0.0 <= threshold <= 1.0:
-        v.fail("model.threshold", f"must be between 0 and 1 (a probability), not {threshold}")
-    return ModelSpec(path=path, predictions=predictions, trust=trust, threshold=threshold)
+        v.fail(f"{section}.threshold", f"must be between 0 and 1 (a probability), not {threshold}")
+    return ModelSpec(path=path, predictions=predictions, trust=trust, threshold=threshold, uri=uri)
 
 
 def _intersections(v: "_Validator", raw: Any, sensitive: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
@@ -421,7 +451,7 @@ def _waiver(v: "_Validator", raw: Any, key: str) -> Waiver:
                   approved_by=v.string(raw["approved_by"], f"{key}.approved_by"), expires=expires)
 
 
-def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
+def _rules(v, raw, group_features, model, fairness, data, champion=None) -> tuple[Rule, ...]:
     if not isinstance(raw, list):
         v.fail("rules", f"must be a list of rules, not {_type_name(raw)}")
     rules = []
@@ -433,7 +463,8 @@ def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
             if reserved in item:
                 v.fail(f"{key}.{reserved}", f"unknown key '{reserved}' ({what} are not supported by this auditkit version); remove it")
         v.keys(item, key, required={"id", "metric"}, optional={
-            "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver"})
+            "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver",
+            "compare", *CHANGE_KEYS})
         rule_id = v.string(item["id"], f"{key}.id")
         if rule_id in seen:
             v.fail(f"{key}.id", f"rule id '{rule_id}' is used twice; ids must be unique")
@@ -455,12 +486,37 @@ def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
             v.fail(f"{key}.feature", f"rule '{rule_id}': '{feature}' is not a sensitive feature or intersection of this policy (have: {', '.join(group_features) or 'none'})")
         if metric_needs_model(metric) and model is None:
             v.fail(f"{key}.metric", f"rule '{rule_id}': metric '{metric}' needs a model or prediction columns; add a 'model:' section or remove the rule")
-        if metric == "shap_share" and model is not None and model.path is None:
+        if metric == "shap_share" and model is not None and not model.runnable:
             v.fail(f"{key}.metric", f"rule '{rule_id}': 'shap_share' needs a model file to explain; prediction columns alone cannot be explained")
         if metric == "contract_violations" and data.contract is None:
             v.fail(f"{key}.metric", f"rule '{rule_id}': 'contract_violations' needs data.contract; add a contract or remove the rule")
-        low = v.number(item["min"], f"{key}.min") if item.get("min") is not None else None
-        high = v.number(item["max"], f"{key}.max") if item.get("max") is not None else None
+        compare = None
+        limits: dict[str, float] = {}
+        if item.get("compare") is not None:
+            compare = v.choice(item["compare"], f"{key}.compare", ("champion",))
+            if champion is None:
+                v.fail(f"{key}.compare", f"rule '{rule_id}' compares with the champion, but the policy has no 'champion:' section")
+            if not is_comparable(metric):
+                v.fail(f"{key}.metric", f"rule '{rule_id}': '{metric}' cannot be compared between models; use a fairness metric or disparity")
+            for bound in ("min", "max"):
+                if item.get(bound) is not None:
+                    v.fail(f"{key}.{bound}", f"rule '{rule_id}' compares with the champion: limit the change with {', '.join(CHANGE_KEYS)} instead of '{bound}'")
+            for name in CHANGE_KEYS:
+                if item.get(name) is not None:
+                    limits[name] = v.number(item[name], f"{key}.{name}")
+                    if limits[name] < 0:
+                        v.fail(f"{key}.{name}", f"must be 0 or more (an allowed amount of change), not {limits[name]}")
+            if not limits:
+                v.fail(key, f"rule '{rule_id}' needs a limit on the change: {', '.join(CHANGE_KEYS)}")
+            if "max_regression" in limits and metric_direction(metric) == 0:
+                v.fail(f"{key}.max_regression", f"rule '{rule_id}': '{metric}' has no better or worse direction; use max_increase or max_decrease")
+            low, high = change_bounds(metric, limits)
+        else:
+            for name in CHANGE_KEYS:
+                if item.get(name) is not None:
+                    v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' limits a change and needs 'compare: champion'")
+            low = v.number(item["min"], f"{key}.min") if item.get("min") is not None else None
+            high = v.number(item["max"], f"{key}.max") if item.get("max") is not None else None
         if low is None and high is None:
             v.fail(key, f"rule '{rule_id}' needs a threshold: 'min:', 'max:' or both")
         if low is not None and high is not None and low > high:
@@ -473,7 +529,8 @@ def _rules(v, raw, group_features, model, fairness, data) -> tuple[Rule, ...]:
         on_inconclusive = v.choice(item.get("on_inconclusive", "fail"), f"{key}.on_inconclusive", ("fail", "warn"))
         waiver = _waiver(v, item["waiver"], f"{key}.waiver") if item.get("waiver") is not None else None
         rules.append(Rule(id=rule_id, metric=metric, feature=feature, min=low, max=high, severity=severity,
-                          rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive, waiver=waiver))
+                          rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive, waiver=waiver,
+                          compare=compare, change_limits=limits))
     return tuple(rules)
 
 

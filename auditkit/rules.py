@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from .policy import Rule
-from .vocabulary import DRIFT_METRICS, GROUP_DATA_METRICS, LABEL_METRICS, rule_sentence
+from .vocabulary import DRIFT_METRICS, GROUP_DATA_METRICS, LABEL_METRICS, change_sentence, rule_sentence
 
 __all__ = ["Evidence", "Gate", "Observation", "RuleOutcome", "evaluate_rules"]
 
@@ -53,8 +53,11 @@ class RuleOutcome:
             "threshold": r.threshold, "severity": r.severity, "message": self.message,
             "decide_on": r.decide_on, "decided_on": self.decided_on, "on_inconclusive": r.on_inconclusive,
             "gating": self.gating, "group": self.group, "rationale": r.rationale,
-            "description": rule_sentence(r.metric, r.feature, r.threshold),
+            "description": (change_sentence(r.metric, r.feature, r.change_limits) if r.compare
+                            else rule_sentence(r.metric, r.feature, r.threshold)),
             "waiver": r.waiver.to_dict() if r.waiver else None,
+            "compare": r.compare,
+            "change_limits": dict(r.change_limits) if r.compare else None,
         }
 
 
@@ -82,17 +85,20 @@ class Evidence:
     """What the rules can look at: the contract result, fairness result and explanations."""
 
     def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None,
-                 drift=None, data_bias=None):
+                 drift=None, data_bias=None, comparison=None):
         self.contract = contract
         self.fairness = fairness
         self.explanations = explanations
         self.explanation_error = explanation_error
         self.drift = drift
         self.data_bias = data_bias
+        self.comparison = comparison
 
     def observe(self, rule: Rule) -> Observation | list[tuple[str, Observation]]:
         """An observation, or for a per-group rule one observation per eligible group."""
         metric, feature = rule.metric, rule.feature
+        if rule.compare == "champion":
+            return self._change(rule)
         if metric == "contract_violations":
             if self.contract is None:
                 return Observation(None, reason="no contract was checked")
@@ -128,6 +134,25 @@ class Evidence:
             return Observation(None, reason=f"no group of '{feature}' has enough rows")
         return [(g.group, Observation(g.value, tuple(g.ci) if g.ci else None, g.reason, g.group)) for g in eligible]
 
+
+    def _change(self, rule: Rule):
+        """The change candidate - champion, overall, of a disparity, or per group."""
+        from .vocabulary import is_disparity
+
+        if self.comparison is None:
+            return Observation(None, reason="the champion could not be compared")
+        metric, feature = rule.metric, rule.feature
+        try:
+            if is_disparity(metric) or feature is None:
+                mv = self.comparison.change(metric, feature)
+                return Observation(mv.value, tuple(mv.ci) if mv.ci else None, mv.reason)
+            groups = self.comparison.group_changes(metric, feature)
+        except KeyError as exc:
+            return Observation(None, reason=str(exc.args[0]) if exc.args else "metric not available")
+        eligible = [g for g in groups if g.status == "ok"]
+        if not eligible:
+            return Observation(None, reason=f"no group of '{feature}' has enough rows")
+        return [(g.group, Observation(g.change, tuple(g.ci) if g.ci else None, g.reason, g.group)) for g in eligible]
 
     def _data_bias(self, metric: str, feature: str | None) -> Observation:
         if self.data_bias is None:
@@ -247,6 +272,10 @@ def _message(rule: Rule, obs: Observation, decision: str, decided_on: str, group
         bounds.append(f"maximum {_fmt(rule.max)}")
     bound = " and ".join(bounds)
     head = f"{rule.metric}{scope} is {_fmt(obs.value)}{interval}"
+    if rule.compare:
+        head = f"Change in {rule.metric}{scope} (candidate − champion) is {_fmt(obs.value)}{interval}"
+    if rule.compare:
+        bound = bound.replace("minimum", "allowed change of at least").replace("maximum", "allowed change of at most")
     if decision == "pass":
         how = "the whole interval is within" if decided_on == "ci" else "within"
         return f"{head}: {how} the {bound}."

@@ -153,3 +153,69 @@ def rule_sentence(metric: str, feature: str | None, threshold: dict) -> str:
     if feature:
         return f"For every group of '{feature}', the {label} must be {bound}."
     return f"Over all rows, the {label} must be {bound}."
+
+
+# Which way is better, for comparing a candidate with a champion: +1 higher is better,
+# -1 lower is better, 0 neither (rates of selection, averages).
+_HIGHER_BETTER = {"tpr", "tnr", "ppv", "npv", "accuracy", "balanced_accuracy", "f1", "auc"}
+_LOWER_BETTER = {"fpr", "fnr", "mae", "rmse"}
+
+
+def metric_direction(name: str) -> int:
+    """+1 if a higher value is better, -1 if lower is better, 0 if neither."""
+    if name.endswith("_ratio"):
+        return 1  # closer to 1 (parity) is better; ratios never exceed 1
+    if name.endswith("_difference"):
+        return -1  # closer to 0 (parity) is better
+    if name in _HIGHER_BETTER:
+        return 1
+    if name in _LOWER_BETTER:
+        return -1
+    return 0
+
+
+def is_comparable(name: str) -> bool:
+    """Metrics a candidate can be compared with a champion on (fairness metrics and disparities)."""
+    from .fairness import is_fairness_metric
+
+    return is_fairness_metric(name) and name != "count"
+
+
+def change_bounds(metric: str, limits) -> tuple[float | None, float | None]:
+    """Translate max_regression / max_increase / max_decrease into bounds on (candidate - champion)."""
+    low, high = None, None
+
+    def tighten_low(value):
+        nonlocal low
+        low = value if low is None else max(low, value)
+
+    def tighten_high(value):
+        nonlocal high
+        high = value if high is None else min(high, value)
+
+    if "max_increase" in limits:
+        tighten_high(limits["max_increase"])
+    if "max_decrease" in limits:
+        tighten_low(-limits["max_decrease"])
+    if "max_regression" in limits:
+        if metric_direction(metric) > 0:
+            tighten_low(-limits["max_regression"])
+        else:
+            tighten_high(limits["max_regression"])
+    return low, high
+
+
+def change_sentence(metric: str, feature: str | None, limits) -> str:
+    """A plain-language sentence of what a comparison rule checks."""
+    label = metric.replace("_", " ")
+    scope = f"for every group of '{feature}'" if feature and not (metric.endswith("_ratio") or metric.endswith("_difference")) \
+        else (f"across the groups of '{feature}'" if feature else "over all rows")
+    parts = []
+    if "max_regression" in limits:
+        worse = "fall" if metric_direction(metric) > 0 else "rise"
+        parts.append(f"must not {worse} (get worse) by more than {limits['max_regression']:g}")
+    if "max_increase" in limits:
+        parts.append(f"must not rise by more than {limits['max_increase']:g}")
+    if "max_decrease" in limits:
+        parts.append(f"must not fall by more than {limits['max_decrease']:g}")
+    return f"Compared with the champion, the {label} {scope} " + " and ".join(parts) + "."

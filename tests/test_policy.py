@@ -52,7 +52,8 @@ def _error(write_policy, text: str) -> str:
         (("  max_rows: 200", "  max_rows: [1]"), "explain.max_rows", "whole number"),
         (("sensitive_features: [sex, age_group]", "sensitive_features: sex"), "sensitive_features", "must be a list"),
         (("version: 1", "version: 1\nextends: [four-fifths]"), "extends", "not supported"),
-        (("    max: 0\n", "    max: 0\n    compare: champion\n"), "rules[0].compare", "not supported"),
+        (("    max: 0\n", "    max: 0\n    compare: champion\n"), "rules[0].compare", "no 'champion:' section"),
+        (("    min: 0.5", "    min: 0.5\n    max_regression: 0.1"), "rules[1].max_regression", "needs 'compare: champion'"),
         (("    max: 0\n", "    max: 0\n    waiver: {reason: x}\n"), "rules[0].waiver.approved_by", "missing required key"),
         (("    max: 0\n", "    max: 0\n    waiver: {reason: x, approved_by: y, expires: soon}\n"), "rules[0].waiver.expires", "YYYY-MM-DD"),
         (("version: 1", "version: 1\nreport: {templates: nowhere}"), "report.templates", "does not exist"),
@@ -122,3 +123,40 @@ def test_columns_not_in_data_are_named(write_policy):
 def test_intersections_must_use_sensitive_features(write_policy):
     text = MINIMAL_POLICY.replace("sensitive_features: [sex, age_group]", "sensitive_features: [sex, age_group]\nintersections: [[sex, job]]")
     assert "'intersections[0]'" in _error(write_policy, text)
+
+
+CHAMPION = MINIMAL_POLICY.replace("sensitive_features:", "champion:\n  path: models/credit_model.skops\nsensitive_features:")
+
+
+def test_champion_rules_translate_limits_into_bounds_on_the_change(write_policy):
+    text = CHAMPION + (
+        "  - {id: tpr, metric: tpr, feature: sex, compare: champion, max_regression: 0.02}\n"
+        "  - {id: eo, metric: equalized_odds_difference, feature: age_group, compare: champion, max_increase: 0}\n"
+        "  - {id: fpr, metric: fpr, compare: champion, max_regression: 0.05}\n"
+        "  - {id: sel, metric: selection_rate, feature: sex, compare: champion, max_increase: 0.1, max_decrease: 0.05}\n")
+    policy = load_policy(write_policy(text))
+    rules = {r.id: r for r in policy.rules}
+    assert (rules["tpr"].min, rules["tpr"].max) == (-0.02, None)
+    assert (rules["eo"].min, rules["eo"].max) == (None, 0.0)
+    assert (rules["fpr"].min, rules["fpr"].max) == (None, 0.05)
+    assert (rules["sel"].min, rules["sel"].max) == (-0.05, 0.1)
+    assert policy.champion.path.name == "credit_model.skops"
+
+
+@pytest.mark.parametrize(("rule", "key", "words"), [
+    ("{id: x, metric: selection_rate, compare: champion, max_regression: 0.1}", "rules[2].max_regression", "no better or worse"),
+    ("{id: x, metric: tpr, compare: champion, min: 0.1}", "rules[2].min", "instead of 'min'"),
+    ("{id: x, metric: tpr, compare: champion}", "rules[2]", "needs a limit"),
+    ("{id: x, metric: contract_violations, compare: champion, max_increase: 0}", "rules[2].metric", "cannot be compared"),
+    ("{id: x, metric: tpr, compare: champion, max_regression: -1}", "rules[2].max_regression", "0 or more"),
+])
+def test_bad_comparison_rules(write_policy, rule, key, words):
+    message = _error(write_policy, CHAMPION + f"  - {rule}\n")
+    assert f"'{key}'" in message and words in message
+
+
+def test_registry_uris_are_accepted_without_a_file(write_policy):
+    policy = load_policy(write_policy(MINIMAL_POLICY.replace("path: models/credit_model.skops", "path: models:/credit@champion")))
+    assert policy.model.uri == "models:/credit@champion" and policy.model.path is None
+    message = _error(write_policy, MINIMAL_POLICY.replace("path: models/credit_model.skops", "path: models:/credit@"))
+    assert "'model.path'" in message and "registry URI" in message

@@ -8,6 +8,8 @@ See ``docs/fairness.md``.
 
 from __future__ import annotations
 
+from ._compare import compare_fairness
+from ._comparison import FairnessComparison, GroupChange
 from ._engine import assess_fairness
 from ._result import FairnessResult, GroupValue, MetricValue
 from ._vocabulary import (
@@ -24,12 +26,15 @@ __all__ = [
     "AGGREGATE_METRICS",
     "COUNT_METRICS",
     "DEFAULT_METRICS",
+    "FairnessComparison",
     "FairnessResult",
+    "GroupChange",
     "GroupValue",
     "MISSING_GROUP",
     "MetricValue",
     "REGRESSION_METRICS",
     "SCORE_METRICS",
     "assess_fairness",
+    "compare_fairness",
     "is_fairness_metric",
 ]

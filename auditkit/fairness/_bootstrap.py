@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "MIN_VALID_SHARE",
     "block_replicate_sums",
+    "block_weights",
     "count_replicates",
     "percentile_interval",
 ]
@@ -79,15 +80,46 @@ def block_replicate_sums(
         Shape ``(n_resamples, k)``.
     """
     n, k = values.shape
-    m = min(n, max_blocks)
-    block_of_row = rng.permutation(n) % m
+    block_of_row, weights = block_weights(n, n_resamples=n_resamples, rng=rng, max_blocks=max_blocks)
+    m = weights.shape[1]
     block_sums = np.stack(
         [np.bincount(block_of_row, weights=values[:, j], minlength=m) for j in range(k)], axis=1
     )
+    return weights @ block_sums
+
+
+def block_weights(
+    n: int, *, n_resamples: int, rng: np.random.Generator, max_blocks: int = MAX_BLOCKS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assign rows to random blocks and draw how often each replicate picks each block.
+
+    The random part of :func:`block_replicate_sums`, for callers that sum several
+    quantities (e.g. two models' outcomes on the same rows) with the same blocks.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows (at least 1).
+    n_resamples : int
+        Number of replicates.
+    rng : numpy.random.Generator
+        Source of randomness.
+    max_blocks : int
+        Upper bound on the number of blocks.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The block of every row (``(n,)``, in ``[0, m)`` with ``m = min(n, max_blocks)``)
+        and the int64 multiplicity of every block in every replicate
+        (``(n_resamples, m)``, each row summing to ``m``).
+    """
+    m = min(n, max_blocks)
+    block_of_row = rng.permutation(n) % m
     picks = rng.integers(0, m, size=(n_resamples, m))
     picks += (np.arange(n_resamples) * m)[:, None]
     weights = np.bincount(picks.ravel(), minlength=n_resamples * m).reshape(n_resamples, m)
-    return weights @ block_sums
+    return block_of_row, weights
 
 
 def percentile_interval(

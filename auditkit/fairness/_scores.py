@@ -18,7 +18,7 @@ import numpy as np
 from ._bootstrap import count_replicates
 from ._metrics import undefined_reason
 
-__all__ = ["CALIBRATION_BINS", "MAX_SCORE_CELLS", "ScoreSummary", "summarise_scores"]
+__all__ = ["CALIBRATION_BINS", "MAX_SCORE_CELLS", "ScoreSummary", "score_cells", "summarise_scores"]
 
 CALIBRATION_BINS = 10
 MAX_SCORE_CELLS = 100
@@ -48,6 +48,39 @@ def _auc_from_histogram(negatives: np.ndarray, positives: np.ndarray) -> np.ndar
 
 def _calibration_bin(scores: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(scores * CALIBRATION_BINS), 0, CALIBRATION_BINS - 1).astype(np.int64)
+
+
+def score_cells(unique: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Bootstrap cell of every distinct score value.
+
+    Each distinct value is its own cell when there are at most :data:`MAX_SCORE_CELLS`;
+    otherwise values are merged into about that many quantile cells, nested inside the
+    calibration bins so that a cell never straddles a bin edge.
+
+    Parameters
+    ----------
+    unique : numpy.ndarray
+        Distinct scores in increasing order (non-empty).
+    rows : numpy.ndarray
+        Number of rows with each distinct score.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 cell index per distinct value, non-decreasing, starting at 0.
+    """
+    if len(unique) <= MAX_SCORE_CELLS:
+        return np.arange(len(unique))
+    # Quantile cell of each distinct value from the cumulative row count, which
+    # avoids another pass over the rows.
+    rows_before = np.cumsum(rows) - rows
+    quantile_u = np.floor(rows_before * (MAX_SCORE_CELLS / rows.sum())).astype(np.int64)
+    # Both parts of the key are non-decreasing along the sorted values, so each new key
+    # value starts the next cell (what np.unique's inverse gives, without a sort).
+    key = _calibration_bin(unique) * (MAX_SCORE_CELLS + 1) + quantile_u
+    cell_u = np.zeros(len(unique), dtype=np.int64)
+    np.cumsum(key[1:] != key[:-1], out=cell_u[1:])
+    return cell_u
 
 
 def summarise_scores(
@@ -117,16 +150,8 @@ def summarise_scores(
     if not n_resamples:
         return ScoreSummary(values, reasons, {}, reliability)
 
-    # Cells: unique scores, or quantile cells within calibration bins when there are many.
     cal_u = _calibration_bin(unique)
-    if len(unique) <= MAX_SCORE_CELLS:
-        cell_u = np.arange(len(unique))
-    else:
-        # Quantile cell of each distinct value from the cumulative row count, which
-        # avoids another pass over the rows.
-        rows_before = np.cumsum(pos_u + neg_u) - (pos_u + neg_u)
-        quantile_u = np.floor(rows_before * (MAX_SCORE_CELLS / n)).astype(np.int64)
-        _, cell_u = np.unique(cal_u * (MAX_SCORE_CELLS + 1) + quantile_u, return_inverse=True)
+    cell_u = score_cells(unique, pos_u + neg_u)
     n_cells = int(cell_u.max()) + 1
     hist = np.stack(
         [np.bincount(cell_u, weights=neg_u, minlength=n_cells),

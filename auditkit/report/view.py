@@ -56,6 +56,8 @@ def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
         "drift": _drift_view(results.get("drift"), results.get("rules", []), charts_enabled),
         "performance": _performance_view(fairness, model),
         "fairness": fairness_view,
+        "champion": _champion_view(results.get("champion"), results.get("model") or {}, fairness,
+                                   results.get("rules", [])),
         "explanations": explain_view,
         "provenance": _provenance_view(provenance),
         "warnings": results.get("warnings", []),
@@ -267,6 +269,64 @@ def _fairness_view(fairness: dict, rules: list[dict], charts_enabled: bool, glos
     return {"features": features, "bootstrap": bootstrap, "task": fairness.get("task"),
             "min_group_size": fairness.get("min_group_size"),
             "excluded": fairness.get("excluded_groups", [])}
+
+
+def _champion_view(champion: dict | None, model: dict, fairness: dict | None, rules: list[dict]) -> dict | None:
+    """Side by side: candidate and champion, the change with its paired interval, worse groups first."""
+    if not champion:
+        return None
+    from ..vocabulary import metric_direction
+
+    changes = champion.get("changes") or {}
+    focus = list((fairness or {}).get("metrics") or ["selection_rate", "tpr", "fpr", "ppv", "accuracy"])
+
+    def worse_by(metric: str, change) -> float:
+        direction = metric_direction(metric)
+        return 0.0 if change is None or direction == 0 else -direction * change
+
+    def cell(c: dict) -> dict:
+        worse = worse_by(c["metric"], c.get("change"))
+        ci = c.get("ci")
+        sure = bool(ci and ci[0] is not None and worse_by(c["metric"], ci[1] if metric_direction(c["metric"]) > 0 else ci[0]) > 0)
+        return {"metric": c["metric"], "candidate": fmt_number(c.get("candidate")), "champion": fmt_number(c.get("champion")),
+                "change": _signed(c.get("change")), "interval": fmt_interval(ci), "worse": worse > 0, "surely_worse": sure,
+                "worse_by": worse}
+
+    overall = [cell(c) for c in changes.get("overall", []) if c["metric"] in focus + ["balanced_accuracy", "auc", "f1"]]
+    cells = [dict(cell(c), feature=c["feature"], group=c["group"], n=fmt_number(c.get("n")),
+                  insufficient=c.get("status") != "ok")
+             for c in changes.get("groups", []) if c["metric"] in focus]
+    worse = sorted((g for g in cells if g["worse"] and not g["insufficient"]), key=lambda g: -g["worse_by"])
+    # One row per group, one column per metric; the groups where the candidate is worse come first.
+    by_feature: dict[str, dict[str, dict]] = {}
+    for c in cells:
+        row = by_feature.setdefault(c["feature"], {}).setdefault(c["group"], {
+            "group": c["group"], "n": c["n"], "insufficient": c["insufficient"], "cells": {}, "worst": 0.0})
+        row["cells"][c["metric"]] = c
+        if not c["insufficient"]:
+            row["worst"] = max(row["worst"], c["worse_by"])
+    groups = {feature: [dict(r, cells=[r["cells"].get(m) for m in focus])
+                        for r in sorted(rows.values(), key=lambda r: (r["insufficient"], -r["worst"]))]
+              for feature, rows in by_feature.items()}
+    compared = {r.get("metric") for r in rules if r.get("compare")}
+    keep = {"demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
+            "equalized_odds_ratio", "equal_opportunity_difference", "equal_opportunity_ratio"} | compared
+    disparities = [cell(c) | {"feature": c["feature"]} for c in changes.get("disparities", []) if c["metric"] in keep]
+    summary = champion.get("model") or {}
+    return {
+        "candidate_name": model.get("description"), "champion_name": summary.get("description"),
+        "champion_path": Path(summary["path"]).name if summary.get("path") else summary.get("uri"),
+        "overall": overall, "worse": worse[:12], "worse_total": len(worse), "metrics": focus,
+        "groups": groups, "disparities": disparities,
+        "bootstrap": champion.get("bootstrap") or {},
+    }
+
+
+def _signed(value) -> str:
+    if value is None:
+        return "—"
+    text = fmt_number(abs(value))
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
 def _explanations_view(explanations: dict, results: dict, charts_enabled: bool) -> dict:
