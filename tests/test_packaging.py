@@ -66,3 +66,12 @@ def test_explain_is_the_function_even_after_the_pipeline_ran():
         "assert auditkit.explain.__module__.startswith('auditkit.explanations')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "auditkit").rglob("__init__.py")}
+    assert found - listed == set(), "subpackages missing from [tool.setuptools] packages"
