@@ -72,12 +72,17 @@ def cli(debug: bool) -> None:
     Start with `audit demo` to see a complete audit of real credit data.
     """
     _State.debug = debug
+    # pandera imports pyspark.pandas when pyspark is installed, which warns about pandas 3 on
+    # every run; auditkit's pandas path never uses it, so keep that noise off the terminal.
+    import warnings
+
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 @cli.command()
 @click.argument("policy", default="audit.yaml", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="audit-report", show_default=True, type=click.Path(path_type=Path),
-              help="Folder for report.html, results.json, junit.xml and summary.md.")
+              help="Folder for report.html, results.json, junit.xml and summary.md (and ll144.html/.csv with the nyc-ll144 pack).")
 @click.option("--data", type=click.Path(path_type=Path), help="Audit this data file instead of the policy's data.path.")
 @click.option("--model", type=click.Path(path_type=Path), help="Audit this model file instead of the policy's model.")
 @click.option("--trust-model", is_flag=True, help="Trust every type in the model file (allows pickle/joblib). Only for files you trust.")
@@ -261,6 +266,55 @@ def report(results_file, output, templates):
 
     rerender(results_file, output, templates=templates)
     click.echo(f"report: {output}")
+
+
+@cli.command()
+@click.argument("name", required=False)
+def packs(name):
+    """List the regulatory policy packs a policy can extend, or show one pack NAME.
+
+    Use a pack with `extends: [NAME]` in audit.yaml; see docs/packs.md.
+    """
+    from .errors import PolicyError
+    from .packs import available_packs, load_pack, pack_names
+
+    if name is None:
+        for pack in available_packs():
+            click.echo(f"{pack.name:<14}{pack.title}")
+        click.echo("\nshow one: audit packs NAME · use one: extends: [NAME] in audit.yaml (docs/packs.md)")
+        return
+    if name not in pack_names():
+        raise PolicyError(f"unknown pack '{name}'; available: {', '.join(pack_names())}.")
+    pack = load_pack(name)
+    click.echo(f"{pack.name}: {pack.title}\n\n{pack.description}\n\n{pack.framing}\n")
+    click.echo("rules:")
+    for rule in pack.rules:
+        each = " (one per sensitive feature: id:feature)" if rule.get("for_each") else ""
+        bounds = ", ".join(f"{k} {rule[k]}" for k in ("min", "max", "test", "statistical_test", "alpha", "severity") if k in rule)
+        click.echo(f"  {rule['id']}{each}: {rule['metric']}, {bounds}")
+    if pack.settings:
+        click.echo(f"parameters (packs: {{{pack.name}: {{...}}}} in audit.yaml):")
+        for key, spec in pack.settings.items():
+            need = "required" if spec.required else f"default {spec.default!r}"
+            choices = f" ({' | '.join(spec.choices)})" if spec.choices else ""
+            click.echo(f"  {key}: {spec.type}{choices}, {need} — {spec.help}")
+    click.echo(f"report sections: {', '.join(pack.sections)}")
+
+
+@cli.command()
+@click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for ll144.html and ll144.csv.")
+@click.option("--templates", type=click.Path(path_type=Path), help="A folder of templates overriding the bundled ones.")
+def ll144(results_file, out_dir, templates):
+    """Re-create the NYC LL144 bias audit summary (ll144.html, ll144.csv) from a saved results.json.
+
+    A pure function of the results, like `audit report`; the run must have extended nyc-ll144.
+    """
+    from .report.ll144 import write_ll144
+
+    html, table = write_ll144(results_file, out_dir, templates=templates)
+    click.echo(f"LL144 summary: {html}\nLL144 table:   {table}")
 
 
 @cli.command()

@@ -36,6 +36,8 @@ class AuditResult:
     data_bias: Any | None = None
     comparison: Any | None = None
     champion_summary: dict | None = None
+    adverse_impact: Any | None = None
+    ll144: Any | None = None
     fail_on: str = "error"
     warnings: tuple[str, ...] = field(default=())
 
@@ -74,6 +76,9 @@ class AuditResult:
             "drift": self.drift.to_dict() if self.drift is not None else None,
             "fairness": self.fairness.to_dict() if self.fairness is not None else None,
             "champion": _champion_dict(self.comparison, self.champion_summary),
+            "packs": _packs_dict(self.policy),
+            "adverse_impact": self.adverse_impact.to_dict() if self.adverse_impact is not None else None,
+            "ll144": self.ll144.to_dict() if self.ll144 is not None else None,
             "explanations": explanations,
             "warnings": list(self.warnings),
             "provenance": self.provenance,
@@ -213,6 +218,9 @@ def run_audit(
             fairness = assess_fairness(target.values, predictions.y_pred, sensitive, y_score=predictions.y_score,
                                        **options)
 
+    # ---- regulatory packs: adverse impact (four-fifths) and the NYC LL144 tables
+    adverse_impact, ll144 = _pack_evidence(policy, frame, target, predictions, today, say)
+
     # ---- explanations
     explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
     if explanation_status is None:
@@ -235,7 +243,7 @@ def run_audit(
 
     evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
                         explanation_error=explanation_status.get("reason"), drift=drift, data_bias=data_bias,
-                        comparison=comparison)
+                        comparison=comparison, adverse_impact=adverse_impact, ll144=ll144)
     gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on, today=today)
 
     # ---- summaries and provenance
@@ -278,7 +286,62 @@ def run_audit(
                        explanations=explanations, explanation_status=explanation_status,
                        data_summary=data_summary, model_summary=model_summary, provenance=provenance,
                        drift=drift, data_bias=data_bias, comparison=comparison, champion_summary=champion_summary,
-                       fail_on=fail_on, warnings=tuple(warnings))
+                       adverse_impact=adverse_impact, ll144=ll144, fail_on=fail_on, warnings=tuple(warnings))
+
+
+def _pack_evidence(policy: Policy, frame, target, predictions, today, say):
+    """What impact_ratio and ll144_impact_ratio rules judge (None when no rule or pack needs it)."""
+    from .vocabulary import ADVERSE_IMPACT_METRICS
+
+    needs_impact = any(r.metric in ADVERSE_IMPACT_METRICS for r in policy.rules)
+    ll144_settings = policy.pack_settings.get("nyc-ll144")
+    if predictions is None or not (needs_impact or ll144_settings):
+        return None, None
+    if target.task != "classification":
+        raise DataError(f"{policy.data.path}: adverse impact and LL144 audits need selections (a classification target); "
+                        f"'{policy.data.target}' is numeric, so remove the impact rules or set data.positive_label.")
+    adverse_impact = ll144 = None
+    if needs_impact:
+        from .adverse_impact import assess_adverse_impact
+
+        say("adverse impact ratios (four-fifths rule)")
+        sensitive = frame[list(policy.sensitive_features)]
+        adverse_impact = assess_adverse_impact(predictions.y_pred, sensitive, intersections=policy.intersections,
+                                               min_group_size=policy.fairness.min_group_size,
+                                               confidence=policy.fairness.confidence)
+    if ll144_settings:
+        from datetime import datetime, timezone
+
+        from .ll144 import assess_ll144
+
+        s = ll144_settings
+        if s["mode"] == "scoring" and predictions.y_score is None:
+            raise ModelError(f"{policy.source}: packs.nyc-ll144.mode is scoring but the model gives no score; "
+                             "set model.predictions.score, use a model with predict_proba, or use mode: selection.")
+        say("NYC LL144 bias audit tables")
+        audit_date = s.get("audit_date") or (today or datetime.now(timezone.utc).date()).isoformat()
+        facts = {"audit_date": audit_date, "data_source": s["data_source"], "data_kind": s["data_kind"],
+                 "test_data_reason": s.get("test_data_reason"), "tool": s.get("tool"), "auditor": s.get("auditor"),
+                 "exclusion_justification": s["exclusion_justification"],
+                 "columns": {"sex": s["sex"], "race_ethnicity": s["race_ethnicity"]},
+                 "data_file": policy.data.path.name}
+        ll144 = assess_ll144(frame[s["sex"]], frame[s["race_ethnicity"]], mode=s["mode"], selected=predictions.y_pred,
+                             score=predictions.y_score, unknown_values=s.get("unknown_values") or (),
+                             exclude_below=s["exclude_below"], facts=facts)
+    return adverse_impact, ll144
+
+
+def _packs_dict(policy: Policy) -> list[dict] | None:
+    if not policy.extends:
+        return None
+    from .packs import load_pack
+
+    out = []
+    for name in policy.extends:
+        pack = load_pack(name)
+        out.append({**pack.to_dict(), "settings": dict(policy.pack_settings.get(name) or {}),
+                    "rules": [r.id for r in policy.rules if r.pack == name]})
+    return out
 
 
 def _predict(spec, role: str, policy: Policy, frame, target, contract_result, say):

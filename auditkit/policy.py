@@ -44,12 +44,17 @@ __all__ = [
 ]
 
 SUPPORTED_VERSIONS = (1,)
-RESERVED_KEYS = {
-    "extends": "named policy packs",
-}
+RESERVED_KEYS: dict[str, str] = {}
 RESERVED_RULE_KEYS: dict[str, str] = {}
 CHANGE_KEYS = ("max_regression", "max_increase", "max_decrease")
 DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
+RULE_KEYS = {"feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver", "compare",
+             *CHANGE_KEYS, "test", "statistical_test", "alpha"}
+# What a policy may change in a rule it inherits from a pack (by giving a rule with the same id).
+OVERRIDE_KEYS = {"id", "metric", "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive",
+                 "waiver", "test", "statistical_test", "alpha"}
+IMPACT_TESTS = ("practical", "statistical", "both")
+STATISTICAL_TESTS = ("fisher", "z")
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,11 @@ class Rule:
     waiver: Waiver | None = None
     compare: str | None = None  # "champion": judge the change candidate - champion
     change_limits: Mapping[str, float] = field(default_factory=dict)  # max_regression / max_increase / max_decrease
+    # impact_ratio rules (docs/packs.md): which test judges, which statistical test, its level
+    test: str | None = None  # practical | statistical | both
+    statistical_test: str | None = None  # fisher | z
+    alpha: float | None = None
+    pack: str | None = None  # the pack the rule comes from, if any
 
     @property
     def threshold(self) -> dict[str, float]:
@@ -155,6 +165,8 @@ class Policy:
     rules: tuple[Rule, ...]
     report_templates: Path | None = None
     champion: ModelSpec | None = None
+    extends: tuple[str, ...] = ()
+    pack_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -236,7 +248,8 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
         v.fail("", f"the top level must be a mapping of keys, not {_type_name(document)}")
 
     v.keys(document, "", required={"version", "data"}, optional={
-        "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report"})
+        "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report",
+        "extends", "packs"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {version} is not supported; this auditkit reads version 1")
@@ -258,13 +271,16 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     fairness = _fairness_spec(v, document.get("fairness"), sensitive, intersections)
     explain = _explain_spec(v, document.get("explain"))
     group_features = sensitive + tuple(" & ".join(i) for i in intersections)
-    rules = _rules(v, document.get("rules", []) or [], group_features, model, fairness, data, champion)
+    packs, pack_settings = _extends(v, document.get("extends"), document.get("packs"), model, sensitive)
+    entries = _rule_entries(v, document.get("rules", []) or [], packs, pack_settings, sensitive, intersections)
+    rules = _rules(v, entries, group_features, model, fairness, data, champion)
 
     report_templates = _report_templates(v, document.get("report"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
-        report_templates=report_templates, champion=champion, version=version, source=source, sha256=sha256,
+        report_templates=report_templates, champion=champion, extends=tuple(p.name for p in packs),
+        pack_settings=pack_settings, version=version, source=source, sha256=sha256,
     )
 
 
@@ -296,6 +312,12 @@ def check_columns(policy: Policy, columns: list[str], *, data_path: Path | None 
     for i, rule in enumerate(policy.rules):
         if metric_feature_kind(rule.metric) in ("input", "column") and rule.feature is not None:
             need(rule.feature, f"rules[{i}].feature")
+    from .packs import load_pack
+
+    for name, values in policy.pack_settings.items():
+        for key, spec in load_pack(name).settings.items():
+            if spec.type == "column" and values.get(key) is not None:
+                need(values[key], f"packs.{name}.{key}")
 
 
 # ---------------------------------------------------------------- sections
@@ -451,20 +473,16 @@ def _waiver(v: "_Validator", raw: Any, key: str) -> Waiver:
                   approved_by=v.string(raw["approved_by"], f"{key}.approved_by"), expires=expires)
 
 
-def _rules(v, raw, group_features, model, fairness, data, champion=None) -> tuple[Rule, ...]:
-    if not isinstance(raw, list):
-        v.fail("rules", f"must be a list of rules, not {_type_name(raw)}")
+def _rules(v, entries, group_features, model, fairness, data, champion=None) -> tuple[Rule, ...]:
+    """Validate rules given as (key path for messages, rule mapping, pack name or None)."""
     rules = []
     seen = set()
-    for i, item in enumerate(raw):
-        key = f"rules[{i}]"
+    for key, item, pack in entries:
         v.mapping(item, key)
         for reserved, what in RESERVED_RULE_KEYS.items():
             if reserved in item:
                 v.fail(f"{key}.{reserved}", f"unknown key '{reserved}' ({what} are not supported by this auditkit version); remove it")
-        v.keys(item, key, required={"id", "metric"}, optional={
-            "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver",
-            "compare", *CHANGE_KEYS})
+        v.keys(item, key, required={"id", "metric"}, optional=RULE_KEYS)
         rule_id = v.string(item["id"], f"{key}.id")
         if rule_id in seen:
             v.fail(f"{key}.id", f"rule id '{rule_id}' is used twice; ids must be unique")
@@ -524,14 +542,164 @@ def _rules(v, raw, group_features, model, fairness, data, champion=None) -> tupl
         severity = v.choice(item.get("severity", "error"), f"{key}.severity", ("error", "warning"))
         rationale = v.string(item["rationale"], f"{key}.rationale") if item.get("rationale") is not None else None
         decide_on = v.choice(item.get("decide_on", "estimate"), f"{key}.decide_on", ("estimate", "ci"))
-        if decide_on == "ci" and fairness.bootstrap == 0:
+        if decide_on == "ci" and fairness.bootstrap == 0 and metric != "impact_ratio":  # its interval is analytic
             v.fail(f"{key}.decide_on", f"rule '{rule_id}' decides on the confidence interval but fairness.bootstrap is 0; set bootstrap (e.g. 1000) or decide_on: estimate")
         on_inconclusive = v.choice(item.get("on_inconclusive", "fail"), f"{key}.on_inconclusive", ("fail", "warn"))
         waiver = _waiver(v, item["waiver"], f"{key}.waiver") if item.get("waiver") is not None else None
+        test, statistical_test, alpha = _impact_test(v, item, key, rule_id, metric, low, decide_on)
         rules.append(Rule(id=rule_id, metric=metric, feature=feature, min=low, max=high, severity=severity,
                           rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive, waiver=waiver,
-                          compare=compare, change_limits=limits))
+                          compare=compare, change_limits=limits, test=test, statistical_test=statistical_test,
+                          alpha=alpha, pack=pack))
     return tuple(rules)
+
+
+def _impact_test(v, item, key, rule_id, metric, low, decide_on):
+    """``test``, ``statistical_test`` and ``alpha`` of an impact_ratio rule (None for other metrics)."""
+    from .vocabulary import ADVERSE_IMPACT_METRICS
+
+    if metric not in ADVERSE_IMPACT_METRICS:
+        for name in ("test", "statistical_test", "alpha"):
+            if item.get(name) is not None:
+                v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' applies to impact_ratio rules only; remove it")
+        return None, None, None
+    if low is None or item.get("max") is not None:
+        v.fail(key, f"rule '{rule_id}': impact_ratio is judged against a minimum only; give 'min:' (the four-fifths rule uses 0.8)")
+    test = v.choice(item.get("test", "both"), f"{key}.test", IMPACT_TESTS)
+    statistical_test = v.choice(item.get("statistical_test", "fisher"), f"{key}.statistical_test", STATISTICAL_TESTS)
+    alpha = v.number(item.get("alpha", 0.05), f"{key}.alpha")
+    if not 0.0 < alpha < 0.5:
+        v.fail(f"{key}.alpha", f"must be a significance level such as 0.05 (between 0 and 0.5), not {alpha}")
+    if decide_on == "ci" and test != "practical":
+        v.fail(f"{key}.decide_on", f"rule '{rule_id}': decide_on: ci applies to the practical test only; set test: practical or decide_on: estimate")
+    return test, statistical_test, alpha
+
+
+# ---------------------------------------------------------------- packs (extends:)
+
+
+def _extends(v: "_Validator", raw: Any, settings_raw: Any, model, sensitive) -> tuple[tuple, dict]:
+    """The packs a policy extends, and each pack's validated parameters."""
+    from .packs import load_pack, pack_names
+
+    if raw is None:
+        if settings_raw is not None:
+            v.fail("packs", "sets pack parameters but the policy extends no pack; add 'extends: [pack]' or remove 'packs'")
+        return (), {}
+    if isinstance(raw, str):
+        raw = [raw]
+    names = v.string_list(raw, "extends")
+    available = pack_names()
+    for i, name in enumerate(names):
+        if name not in available:
+            v.fail(f"extends[{i}]", f"unknown pack '{name}'{_suggest(name, available)}; available: {', '.join(available)} (see 'audit packs')")
+        if names.index(name) != i:
+            v.fail(f"extends[{i}]", f"pack '{name}' is listed twice; list each once")
+    packs = tuple(load_pack(name) for name in names)
+    settings_raw = {} if settings_raw is None else settings_raw
+    v.mapping(settings_raw, "packs")
+    for name in settings_raw:
+        if name not in names:
+            v.fail(f"packs.{name}", f"sets parameters of '{name}', which is not in extends; add it to extends or remove this section")
+    settings = {}
+    for i, pack in enumerate(packs):
+        if model is None:
+            v.fail(f"extends[{i}]", f"pack '{pack.name}' judges a model's decisions; add a 'model:' section (a model file or prediction columns)")
+        settings[pack.name] = _pack_settings(v, pack, settings_raw.get(pack.name), model)
+        if pack.name == "four-fifths" and not sensitive:
+            v.fail(f"extends[{i}]", "pack 'four-fifths' compares the groups of each sensitive feature; list them in sensitive_features")
+    return packs, settings
+
+
+def _pack_settings(v: "_Validator", pack, raw: Any, model) -> dict:
+    where = f"packs.{pack.name}"
+    raw = {} if raw is None else raw
+    v.mapping(raw, where)
+    specs = pack.settings
+    v.keys(raw, where, required={k for k, s in specs.items() if s.required}, optional=set(specs))
+    values = {}
+    for key, spec in specs.items():
+        at = f"{where}.{key}"
+        value = raw.get(key, spec.default)
+        if value is None:
+            values[key] = None
+            continue
+        if spec.type == "bool":
+            value = v.boolean(value, at)
+        elif spec.type == "number":
+            value = v.number(value, at)
+            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+                v.fail(at, f"must be between {spec.min:g} and {spec.max:g}, not {value:g}")
+        elif spec.type in ("text", "column"):
+            value = " ".join(v.string(value, at).split()) if spec.type == "text" else v.string(value, at)
+        elif spec.type == "choice":
+            value = v.choice(value, at, spec.choices)
+        elif spec.type == "list":
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                value = [value]
+            value = v.string_list(value, at)
+        elif spec.type == "date":
+            if isinstance(value, str):
+                try:
+                    value = date.fromisoformat(value)
+                except ValueError:
+                    v.fail(at, f"must be a date written YYYY-MM-DD, not {value!r}")
+            if not isinstance(value, date):
+                v.fail(at, f"must be a date written YYYY-MM-DD, not {value!r}")
+            value = value.isoformat()
+        values[key] = value
+    if pack.name == "nyc-ll144":
+        if values["sex"] == values["race_ethnicity"]:
+            v.fail(f"{where}.race_ethnicity", "names the same column as 'sex'; give the race/ethnicity column")
+        if values["data_kind"] == "test" and not values.get("test_data_reason"):
+            v.fail(f"{where}.test_data_reason", "LL144 asks why test data were used instead of historical data; add test_data_reason")
+        if values["mode"] == "scoring" and model is not None and model.predictions is not None and not model.predictions.score:
+            v.fail(f"{where}.mode", "scoring mode needs the tool's score: set model.predictions.score, or use mode: selection")
+    return values
+
+
+def _rule_entries(v: "_Validator", raw: Any, packs, settings, sensitive, intersections) -> list[tuple[str, dict, str | None]]:
+    """Pack rules (expanded, with the policy's overrides applied) followed by the policy's own rules."""
+    if not isinstance(raw, list):
+        v.fail("rules", f"must be a list of rules, not {_type_name(raw)}")
+    inherited: list[list] = []  # [key, rule mapping, pack name, template id]
+    for i, pack in enumerate(packs):
+        for template in pack.rules:
+            rule = {k: val for k, val in template.items() if k != "for_each"}
+            if template.get("for_each") == "sensitive_features":
+                features = list(sensitive)
+                if settings[pack.name].get("include_intersections"):
+                    features += [" & ".join(x) for x in intersections]
+                for feature in features:
+                    rid = f"{template['id']}:{feature}"
+                    inherited.append([f"extends[{i}] (rule '{rid}' of pack {pack.name})",
+                                      {**rule, "id": rid, "feature": feature}, pack.name, template["id"]])
+            else:
+                inherited.append([f"extends[{i}] (rule '{template['id']}' of pack {pack.name})", rule, pack.name,
+                                  template["id"]])
+    own: list[tuple[str, dict, str | None]] = []
+    for j, item in enumerate(raw):
+        key = f"rules[{j}]"
+        v.mapping(item, key)
+        targets = [e for e in inherited if item.get("id") in (e[1]["id"], e[3])] if "id" in item else []
+        if not targets:
+            if inherited and "metric" not in item and "id" in item:
+                ids = ", ".join(sorted({e[1]["id"] for e in inherited} | {e[3] for e in inherited}))
+                v.fail(key, f"rule '{item['id']}' has no metric and matches no rule of the extended packs (their ids: {ids})")
+            own.append((key, item, None))
+            continue
+        for name in item:
+            if name not in OVERRIDE_KEYS:
+                v.fail(f"{key}.{name}", f"rule '{item['id']}' overrides a pack rule; '{name}' cannot be overridden (allowed: {', '.join(sorted(OVERRIDE_KEYS - {'id'}))})")
+        for entry in targets:
+            for fixed in ("metric", "feature"):
+                if fixed in item and item[fixed] != entry[1].get(fixed):
+                    v.fail(f"{key}.{fixed}", f"rule '{item['id']}' overrides pack rule '{entry[1]['id']}', whose {fixed} is {entry[1].get(fixed)!r}; remove '{fixed}' or give the rule a new id")
+            merged = {**entry[1], **{k: val for k, val in item.items() if k not in ("id", "metric", "feature")}}
+            if "min" in item or "max" in item:  # a new threshold replaces the pack's bounds
+                merged = {k: val for k, val in merged.items() if k not in ("min", "max") or k in item}
+            entry[0], entry[1] = key, merged
+    return [(key, rule, pack) for key, rule, pack, _ in inherited] + own
 
 
 # ---------------------------------------------------------------- validation helpers

@@ -44,8 +44,19 @@ class RuleOutcome:
     gating: bool
     message: str
     group: str | None = None
+    details: tuple[dict, ...] = ()  # impact_ratio: every judged group, with both tests
 
     def to_dict(self) -> dict:
+        r = self.rule
+        extra = {}
+        if r.test is not None:
+            extra = {"test": r.test, "statistical_test": r.statistical_test, "alpha": r.alpha,
+                     "details": [dict(d) for d in self.details]}
+        if r.pack is not None:
+            extra["pack"] = r.pack
+        return {**self._core(), **extra}
+
+    def _core(self) -> dict:
         r = self.rule
         return {
             "id": r.id, "metric": r.metric, "feature": r.feature, "status": self.status,
@@ -54,6 +65,7 @@ class RuleOutcome:
             "decide_on": r.decide_on, "decided_on": self.decided_on, "on_inconclusive": r.on_inconclusive,
             "gating": self.gating, "group": self.group, "rationale": r.rationale,
             "description": (change_sentence(r.metric, r.feature, r.change_limits) if r.compare
+                            else _impact_sentence(r) if r.test is not None
                             else rule_sentence(r.metric, r.feature, r.threshold)),
             "waiver": r.waiver.to_dict() if r.waiver else None,
             "compare": r.compare,
@@ -85,7 +97,7 @@ class Evidence:
     """What the rules can look at: the contract result, fairness result and explanations."""
 
     def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None,
-                 drift=None, data_bias=None, comparison=None):
+                 drift=None, data_bias=None, comparison=None, adverse_impact=None, ll144=None):
         self.contract = contract
         self.fairness = fairness
         self.explanations = explanations
@@ -93,12 +105,22 @@ class Evidence:
         self.drift = drift
         self.data_bias = data_bias
         self.comparison = comparison
+        self.adverse_impact = adverse_impact
+        self.ll144 = ll144
 
     def observe(self, rule: Rule) -> Observation | list[tuple[str, Observation]]:
         """An observation, or for a per-group rule one observation per eligible group."""
         metric, feature = rule.metric, rule.feature
         if rule.compare == "champion":
             return self._change(rule)
+        if metric == "ll144_impact_ratio":
+            if self.ll144 is None:
+                return Observation(None, reason="the LL144 bias audit was not computed (extend the nyc-ll144 pack)")
+            lowest = self.ll144.lowest_impact_ratio
+            if lowest is None:
+                return Observation(None, reason="no impact ratio is defined in the LL144 tables")
+            table = {"sex": "sex", "race_ethnicity": "race/ethnicity", "intersectional": "intersectional"}[lowest["table"]]
+            return Observation(lowest["value"], group=f"{table}: {lowest['category']}")
         if metric == "contract_violations":
             if self.contract is None:
                 return Observation(None, reason="no contract was checked")
@@ -194,6 +216,10 @@ def _distance(obs: Observation, rule: Rule) -> float:
 
 
 def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> RuleOutcome:
+    details: tuple[dict, ...] = ()
+    if rule.metric == "impact_ratio":
+        obs, decision, decided_on, group, message, details = _impact(rule, evidence)
+        return _outcome(rule, obs, decision, decided_on, group, message, fail_on, today, details)
     observed = evidence.observe(rule)
     group = None
     if isinstance(observed, list):
@@ -206,7 +232,13 @@ def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> Rule
     else:
         obs = observed
         decision, decided_on = _decide(obs, rule)
+        if rule.metric == "ll144_impact_ratio":
+            group = obs.group
+    message = _message(rule, obs, decision, decided_on, group)
+    return _outcome(rule, obs, decision, decided_on, group, message, fail_on, today, details)
 
+
+def _outcome(rule, obs, decision, decided_on, group, message, fail_on, today, details) -> RuleOutcome:
     severity = rule.severity
     if decision == "pass":
         status, gating = "pass", False
@@ -219,7 +251,6 @@ def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> Rule
     else:
         status = "error"
         gating = severity == "error" or fail_on == "warning"
-    message = _message(rule, obs, decision, decided_on, group)
     if rule.waiver is not None and status != "pass":
         w = rule.waiver
         if w.active(today):
@@ -228,7 +259,7 @@ def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> Rule
         else:
             message += f" The waiver by {w.approved_by} expired on {w.expires.isoformat()}, so the rule counts again."
     return RuleOutcome(rule=rule, status=status, observed=obs.value, ci=obs.ci, decided_on=decided_on,
-                       gating=gating, message=message, group=group)
+                       gating=gating, message=message, group=group, details=details)
 
 
 def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error", today: date | None = None) -> Gate:
@@ -258,8 +289,90 @@ def _fmt(value: Any) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def _impact_sentence(rule: Rule) -> str:
+    from .adverse_impact import TEST_NAMES
+
+    test = TEST_NAMES[rule.statistical_test]
+    practical = f"every group's impact ratio (its selection rate over the most selected group's) must be at least {rule.min:g}"
+    statistical = f"no group's selection rate may be significantly lower than the most selected group's ({test}, p < {rule.alpha:g})"
+    body = {"practical": practical + f"; {test} is shown beside it but does not decide",
+            "statistical": statistical + f"; the {rule.min:g} ratio is shown beside it but does not decide",
+            "both": f"{practical}, and {statistical}; either finding flags the group"}[rule.test]
+    return f"Across the groups of '{rule.feature}', {body}."
+
+
+def _impact(rule: Rule, evidence: Evidence):
+    """(observation, decision, decided_on, group, message, details) of an impact_ratio rule."""
+    from .adverse_impact import TEST_NAMES, judge_group
+
+    test_name = TEST_NAMES[rule.statistical_test]
+    none = Observation(None)
+    if evidence.adverse_impact is None:
+        return none, "error", "estimate", None, "Could not be evaluated: adverse impact was not computed (the rule needs the model's decisions).", ()
+    try:
+        feature = evidence.adverse_impact.feature(rule.feature)
+    except KeyError as exc:
+        return none, "error", "estimate", None, f"Could not be evaluated: {exc.args[0]}.", ()
+    if feature.reason is not None:
+        return none, "error", "estimate", None, f"Could not be evaluated: {feature.reason}.", ()
+    use_interval = rule.decide_on == "ci"
+    judged = []
+    for g in feature.groups:
+        if g.status != "ok" or g.is_reference:
+            continue
+        j = judge_group(g, minimum=rule.min, test=rule.test, statistical_test=rule.statistical_test, alpha=rule.alpha,
+                        reference_rate=feature.reference_rate, use_interval=use_interval)
+        judged.append((g, j))
+    decided_on = ("ci" if use_interval else "estimate") + f"; test: {rule.test} ({test_name})"
+    details = tuple(j.to_dict(g, test_name) for g, j in judged)
+    if not judged:
+        reason = f"only the reference group {feature.reference_group} has enough rows"
+        return none, "error", "estimate", None, f"Could not be evaluated: {reason}.", details
+    order = {"fail": 0, "inconclusive": 1, "pass": 2}
+    g, worst = min(judged, key=lambda gj: (order[gj[1].verdict], gj[0].impact_ratio))
+    obs = Observation(worst.impact_ratio, worst.ci, group=g.group)
+    flagged = [(g2, j) for g2, j in judged if j.verdict == "fail"]
+    ref = f"{feature.reference_group} (selection rate {_fmt(feature.reference_rate)})"
+    parts = [_group_sentence(rule, g2, j, test_name) for g2, j in (flagged or [(g, worst)])]
+    if worst.verdict == "fail":
+        head = f"Adverse impact indicated for {len(flagged)} of {len(judged)} group(s) of {rule.feature}, against {ref}."
+    elif worst.verdict == "inconclusive":
+        head = f"Inconclusive for {rule.feature} against {ref}: the interval of the lowest ratio straddles {rule.min:g}."
+    else:
+        head = f"No adverse impact indicated for {rule.feature} against {ref} by the rule's test ({rule.test}); the group nearest the limit:"
+    return obs, worst.verdict, decided_on, g.group, " ".join([head, *parts]), details
+
+
+def _group_sentence(rule: Rule, g, j, test_name: str) -> str:
+    ratio = f"impact ratio {_fmt(j.impact_ratio)}" + (f" (interval {_fmt(j.ci[0])} to {_fmt(j.ci[1])})" if j.ci else "")
+    p = f"p = {j.p_value:.3g}"
+    practical = {"fail": f"below {rule.min:g}", "pass": f"at least {rule.min:g}",
+                 "inconclusive": f"interval straddles {rule.min:g}"}[j.practical]
+    statistical = (f"significantly lower by {test_name} ({p} < {rule.alpha:g})" if j.statistical == "fail"
+                   else f"not significant by {test_name} ({p})")
+    text = f"{rule.feature} = {g.group}: selection rate {_fmt(g.selection_rate)} of {g.n:,}, {ratio}, {practical}; {statistical}."
+    if j.verdict == "fail":
+        drove = {"both": "both tests", "practical": f"the practical test ({rule.min:g} ratio)",
+                 "statistical": f"the statistical test ({test_name})"}[j.driver]
+        text += f" Verdict driven by {drove}."
+        if j.driver == "practical" and j.statistical == "pass":
+            text += " The shortfall is not statistically significant; with small numbers it may be chance (29 CFR 1607.4(D))."
+        if j.driver == "statistical" and j.practical == "pass":
+            text += f" The ratio is above {rule.min:g}, but a significant shortfall can still indicate adverse impact."
+    elif j.practical == "fail" or j.statistical == "fail":
+        ignored = "practical" if j.practical == "fail" else "statistical"
+        text += f" The {ignored} test flags it, but this rule decides on test: {rule.test}."
+    return text
+
+
 def _message(rule: Rule, obs: Observation, decision: str, decided_on: str, group: str | None) -> str:
     scope = f" for {rule.feature}" if rule.feature else ""
+    if rule.metric == "ll144_impact_ratio" and decision in ("pass", "fail"):
+        bound = _fmt(rule.min) if rule.min is not None else "the limit"
+        where = f" ({group})" if group else ""
+        verdict = f"below the review flag of {bound}" if decision == "fail" else f"no category below {bound}"
+        return (f"The lowest impact ratio in the LL144 tables{where} is {_fmt(obs.value)}: {verdict}. "
+                "LL144 requires the ratios to be published and sets no threshold of its own.")
     if group is not None:
         scope = f" for {rule.feature} = {group} (the group nearest the limit)" if decision == "pass" else f" for {rule.feature} = {group}"
     if decision == "error":

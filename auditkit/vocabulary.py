@@ -11,6 +11,10 @@ GROUP_DATA_METRICS = ("representation_min_share", "missingness_gap")
 LABEL_METRICS = ("base_rate_ratio", "base_rate_difference")  # from the labels alone: no model needed
 DATA_METRICS = ("contract_violations",) + DRIFT_METRICS + GROUP_DATA_METRICS
 MODEL_METRICS = ("shap_share",)
+# Metrics of the regulatory packs (docs/packs.md): judged on the model's decisions per group.
+ADVERSE_IMPACT_METRICS = ("impact_ratio",)      # needs feature: (a sensitive feature or intersection)
+LL144_METRICS = ("ll144_impact_ratio",)         # the lowest impact ratio of the LL144 tables; no feature
+PACK_METRICS = ADVERSE_IMPACT_METRICS + LL144_METRICS
 AGGREGATES = ("demographic_parity", "equalized_odds", "equal_opportunity")
 
 GLOSSARY = {
@@ -49,6 +53,11 @@ GLOSSARY = {
     "base_rate_difference": "Largest group base rate minus the smallest, in the data itself.",
     "confidence_interval": "Range that holds the true value with the stated confidence, estimated by resampling the audited rows (bootstrap).",
     "inconclusive": "The interval straddles the threshold: the data cannot tell whether the rule holds.",
+    "impact_ratio": "A group's selection rate divided by the selection rate of the group selected most often (29 CFR 1607.4(D)); below 0.8 is generally regarded as evidence of adverse impact.",
+    "ll144_impact_ratio": "NYC Local Law 144: a category's selection or scoring rate divided by the rate of the most selected category; the lowest over the sex, race/ethnicity and intersectional tables.",
+    "scoring_rate": "NYC Local Law 144: the share of a category scoring above the median score of the whole sample.",
+    "fisher_exact": "Fisher's exact test: the probability, if selection did not depend on the group, of a split of selections between the two groups at least as uneven as the one observed (two-sided p-value).",
+    "z_test": "Two-proportion z-test (pooled): the difference in selection rates in standard errors; |z| above about 2 corresponds to a two-sided p-value below 0.05.",
     "shap": "SHAP values split one prediction into contributions of each input; their mean absolute size ranks the inputs by influence.",
 }
 
@@ -61,7 +70,7 @@ def _per_group_metrics() -> set[str]:
 
 def all_metric_names() -> list[str]:
     """Every metric name a rule may use (disparities spelled out)."""
-    names = set(DATA_METRICS) | set(MODEL_METRICS) | _per_group_metrics()
+    names = set(DATA_METRICS) | set(MODEL_METRICS) | set(PACK_METRICS) | _per_group_metrics()
     for base in _per_group_metrics() | set(AGGREGATES):
         if base == "count":
             continue
@@ -73,15 +82,16 @@ def all_metric_names() -> list[str]:
 def is_known_metric(name: str) -> bool:
     from .fairness import is_fairness_metric
 
-    return name in DATA_METRICS or name in MODEL_METRICS or is_fairness_metric(name)
+    return name in DATA_METRICS or name in MODEL_METRICS or name in PACK_METRICS or is_fairness_metric(name)
 
 
 def is_disparity(name: str) -> bool:
-    return name.endswith("_difference") or name.endswith("_ratio")
+    """A fairness-engine disparity (``<metric>_difference`` / ``_ratio``); pack metrics are not."""
+    return name not in PACK_METRICS and (name.endswith("_difference") or name.endswith("_ratio"))
 
 
 def metric_needs_feature(name: str) -> bool:
-    return is_disparity(name) or name in MODEL_METRICS
+    return is_disparity(name) or name in MODEL_METRICS or name in ADVERSE_IMPACT_METRICS
 
 
 def metric_needs_model(name: str) -> bool:
@@ -105,6 +115,8 @@ def describe_metric_kind(name: str) -> str:
         return "a data metric"
     if name in MODEL_METRICS:
         return "an explanation metric"
+    if name in PACK_METRICS:
+        return "an adverse impact ratio"
     if is_disparity(name):
         return "a disparity between groups"
     return "a per-group metric"
@@ -146,6 +158,11 @@ def rule_sentence(metric: str, feature: str | None, threshold: dict) -> str:
     if metric == "missingness_gap":
         scope = f"the groups of '{feature}'" if feature else "the groups of any sensitive feature"
         return f"How often a column is missing must not differ between {scope} by more than allowed: the gap must be {bound}."
+    if metric == "impact_ratio":
+        return (f"For every group of '{feature}', the selection rate divided by the highest group's rate must be {bound}, "
+                "and (as the rule's test says) the group's rate must not be significantly lower.")
+    if metric == "ll144_impact_ratio":
+        return f"In the NYC LL144 bias audit tables, every impact ratio must be {bound}."
     if is_disparity(metric):
         kind = "ratio (smallest over largest)" if metric.endswith("_ratio") else "difference (largest minus smallest)"
         base = metric.rsplit("_", 1)[0].replace("_", " ")

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditkit.cli import cli
-from conftest import MINIMAL_POLICY
+from policies import MINIMAL_POLICY
 
 NO_CONTRACT = MINIMAL_POLICY.replace("  contract: schemas/german_credit.yaml\n", "").replace(
     "  - id: contract-holds\n    metric: contract_violations\n    max: 0\n", "")

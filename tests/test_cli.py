@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditkit.cli import cli
-from conftest import MINIMAL_POLICY
+from policies import MINIMAL_POLICY
 
 
 def invoke(*args):

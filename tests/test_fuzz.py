@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from auditkit.errors import AuditkitError, PolicyError
 from auditkit.fairness import assess_fairness
 from auditkit.policy import policy_from_dict
-from conftest import MINIMAL_POLICY
+from policies import MINIMAL_POLICY
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
                     st.text(max_size=12))

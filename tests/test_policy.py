@@ -6,7 +6,7 @@ import pytest
 
 from auditkit.errors import PolicyError
 from auditkit.policy import check_columns, load_policy
-from conftest import MINIMAL_POLICY
+from policies import MINIMAL_POLICY
 
 
 def test_minimal_policy_loads(write_policy):
@@ -51,7 +51,7 @@ def _error(write_policy, text: str) -> str:
         (("  bootstrap: 200", "  confidence: 1.5"), "fairness.confidence", "between 0.5 and 1"),
         (("  max_rows: 200", "  max_rows: [1]"), "explain.max_rows", "whole number"),
         (("sensitive_features: [sex, age_group]", "sensitive_features: sex"), "sensitive_features", "must be a list"),
-        (("version: 1", "version: 1\nextends: [four-fifths]"), "extends", "not supported"),
+        (("version: 1", "version: 1\nextends: [four-fiths]"), "extends[0]", "did you mean 'four-fifths'"),
         (("    max: 0\n", "    max: 0\n    compare: champion\n"), "rules[0].compare", "no 'champion:' section"),
         (("    min: 0.5", "    min: 0.5\n    max_regression: 0.1"), "rules[1].max_regression", "needs 'compare: champion'"),
         (("    max: 0\n", "    max: 0\n    waiver: {reason: x}\n"), "rules[0].waiver.approved_by", "missing required key"),

@@ -12,7 +12,7 @@ import pytest
 from auditkit.pipeline import run_audit
 from auditkit.report import render_html, render_junit, render_summary_md, write_outputs
 from auditkit.report.schema import validate_results
-from conftest import MINIMAL_POLICY
+from policies import MINIMAL_POLICY
 
 
 @pytest.fixture(scope="module")

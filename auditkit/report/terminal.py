@@ -55,6 +55,8 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
     if outputs is not None:
         lines.append(f"report:  {outputs.report}")
         lines.append(f"results: {outputs.results}   junit: {outputs.junit.name}   summary: {outputs.summary.name}")
+        if getattr(outputs, "ll144_html", None) is not None:
+            lines.append(f"LL144:   {outputs.ll144_html}   csv: {outputs.ll144_csv.name}")
     return "\n".join(lines)
 
 

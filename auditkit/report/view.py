@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..vocabulary import define, rule_sentence
 from . import charts
+from .packs_view import adverse_impact_view, ll144_view, packs_view
 from .formatting import fmt_interval, fmt_number, fmt_percent, fmt_threshold, status_icon, status_label
 
 __all__ = ["build_view"]
@@ -35,6 +36,11 @@ def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
     explain_view = _explanations_view(explanations, results, charts_enabled)
     if explain_view.get("status") == "ok":
         glossary_terms.update({"shap", "shap_share"})
+    if results.get("adverse_impact"):
+        glossary_terms.update({"fisher_exact", "z_test"})
+    if results.get("ll144"):
+        glossary_terms.update({"ll144_impact_ratio", "scoring_rate"} if results["ll144"].get("mode") == "scoring"
+                              else {"ll144_impact_ratio"})
     summary = results.get("summary") or {}
     model = results.get("model") or {}
     data = results.get("data") or {}
@@ -61,6 +67,9 @@ def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
         "explanations": explain_view,
         "provenance": _provenance_view(provenance),
         "warnings": results.get("warnings", []),
+        "packs": packs_view(results),
+        "adverse_impact": adverse_impact_view(results),
+        "ll144": ll144_view(results.get("ll144")),
         "glossary": [{"term": t.replace("_", " "), "key": t, "definition": define(t)}
                      for t in sorted(glossary_terms) if define(t)],
         "schema_version": results.get("schema_version"),

@@ -19,7 +19,8 @@ from ..errors import OutputError
 from .templates import environment
 from .view import build_view
 
-__all__ = ["OutputPaths", "render_html", "render_json", "render_junit", "render_summary_md", "write_outputs"]
+__all__ = ["OutputPaths", "render_html", "render_json", "render_junit", "render_summary_md", "write_documents",
+           "write_outputs"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class OutputPaths:
     results: Path
     junit: Path
     summary: Path
+    ll144_html: Path | None = None  # with the nyc-ll144 pack: the bias audit summary on its own
+    ll144_csv: Path | None = None
 
 
 def render_json(results: dict) -> str:
@@ -95,7 +98,8 @@ def _xml_safe(text: str) -> str:
 
 def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None = None,
                   github_summary: bool = True) -> OutputPaths:
-    """Render and write ``report.html``, ``results.json``, ``junit.xml`` and ``summary.md``.
+    """Render and write ``report.html``, ``results.json``, ``junit.xml`` and ``summary.md``,
+    and with an LL144 bias audit in the results ``ll144.html`` and ``ll144.csv``.
 
     Raises
     ------
@@ -109,6 +113,35 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
         "junit.xml": render_junit(results),
         "summary.md": render_summary_md(results, templates=templates),
     }
+    if results.get("ll144"):
+        from .ll144 import render_ll144_csv, render_ll144_html
+
+        documents["ll144.html"] = render_ll144_html(results, templates=templates)
+        documents["ll144.csv"] = render_ll144_csv(results)
+    write_documents(documents, out_dir)
+    out = Path(out_dir)
+    if github_summary and os.environ.get("GITHUB_STEP_SUMMARY"):
+        try:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+                handle.write(documents["summary.md"] + "\n")
+        except OSError:
+            pass  # a CI nicety; the audit's own outputs are already written
+    has_ll144 = "ll144.html" in documents
+    if not has_ll144:  # an LL144 summary left by an earlier run would no longer match these results
+        for name in ("ll144.html", "ll144.csv"):
+            try:
+                (out / name).unlink(missing_ok=True)
+            except OSError:
+                pass
+    return OutputPaths(folder=out, report=out / "report.html", results=out / "results.json",
+                       junit=out / "junit.xml", summary=out / "summary.md",
+                       ll144_html=out / "ll144.html" if has_ll144 else None,
+                       ll144_csv=out / "ll144.csv" if has_ll144 else None)
+
+
+def write_documents(documents: dict[str, str], out_dir: str | Path) -> None:
+    """Write rendered documents into a folder atomically (staged, then moved into place)."""
+    out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -131,11 +164,3 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
         raise OutputError(f"{out}: writing the outputs failed ({exc.strerror}); earlier outputs, if any, were left as they were for the files not yet replaced.") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if github_summary and os.environ.get("GITHUB_STEP_SUMMARY"):
-        try:
-            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-                handle.write(documents["summary.md"] + "\n")
-        except OSError:
-            pass  # a CI nicety; the audit's own outputs are already written
-    return OutputPaths(folder=out, report=out / "report.html", results=out / "results.json",
-                       junit=out / "junit.xml", summary=out / "summary.md")
