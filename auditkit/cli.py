@@ -84,6 +84,7 @@ def cli(debug: bool) -> None:
 @click.option("--out", "out_dir", default="audit-report", show_default=True, type=click.Path(path_type=Path),
               help="Folder for report.html, results.json, junit.xml and summary.md (and ll144.html/.csv with the nyc-ll144 pack).")
 @click.option("--data", type=click.Path(path_type=Path), help="Audit this data file instead of the policy's data.path.")
+@click.option("--engine", type=click.Choice(["pandas", "spark"]), help="Override data.engine: read and count the data with pandas or Spark.")
 @click.option("--model", type=click.Path(path_type=Path), help="Audit this model file instead of the policy's model.")
 @click.option("--trust-model", is_flag=True, help="Trust every type in the model file (allows pickle/joblib). Only for files you trust.")
 @click.option("--no-explain", is_flag=True, help="Skip SHAP explanations.")
@@ -96,7 +97,7 @@ def cli(debug: bool) -> None:
 @click.option("--mlflow-experiment", metavar="NAME", help="MLflow experiment for --mlflow (default: MLflow's default).")
 @click.option("--promote", metavar="ALIAS",
               help="When the gate passes, set this registry alias on the candidate (model.path must be a models:/ URI).")
-def check(policy, out_dir, data, model, trust_model, no_explain, fail_on, seed, quiet, use_mlflow,
+def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on, seed, quiet, use_mlflow,
           mlflow_experiment, promote):
     """Run the audit described by POLICY (default ./audit.yaml) and write the outputs.
 
@@ -109,7 +110,8 @@ def check(policy, out_dir, data, model, trust_model, no_explain, fail_on, seed, 
     from .report.terminal import terminal_summary, verdict_line
 
     result = run_audit(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
-                       fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line())
+                       fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line(),
+                       engine=engine)
     if promote and (result.policy.model is None or result.policy.model.uri is None):
         raise PolicyError(f"{result.policy.source}: --promote needs model.path to be a registry URI (models:/NAME/VERSION or models:/NAME@ALIAS).")
     results = result.to_dict()

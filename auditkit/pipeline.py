@@ -105,6 +105,7 @@ def run_audit(
     progress: Callable[[str], None] | None = None,
     command: str | None = None,
     today=None,
+    engine: str | None = None,
 ) -> AuditResult:
     """Run the whole audit described by a policy.
 
@@ -126,6 +127,8 @@ def run_audit(
         Called with a short description as each stage starts.
     today : datetime.date, optional
         The day waivers are judged on (default: today, UTC).
+    engine : {"pandas", "spark"}, optional
+        Override the policy's ``data.engine``.
 
     Returns
     -------
@@ -143,7 +146,10 @@ def run_audit(
     started = now_iso()
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
-    policy = policy.with_overrides(data=data, model=model, trust=trust_model)
+    policy = policy.with_overrides(data=data, model=model, trust=trust_model, engine=engine)
+    if policy.data.engine == "spark":
+        return _run_on_spark(policy, explain=explain, fail_on=fail_on, seed=seed, say=say, command=command,
+                             today=today, started=started)
 
     # ---- data
     from .data import load_table, sha256_file
@@ -342,6 +348,115 @@ def _packs_dict(policy: Policy) -> list[dict] | None:
         out.append({**pack.to_dict(), "settings": dict(policy.pack_settings.get(name) or {}),
                     "rules": [r.id for r in policy.rules if r.pack == name]})
     return out
+
+
+def _run_on_spark(policy: Policy, *, explain: bool, fail_on: str, seed: int, say, command, today, started) -> AuditResult:
+    """The audit with the data read, validated, predicted and counted by Spark (docs/spark.md).
+
+    Row-level work runs on the executors; the driver receives group counts and a stratified
+    sample for explanations. Drift, data-bias rules, champions and packs are refused up front
+    by the policy loader.
+    """
+    from .data import sha256_file
+    from .model import load_model
+    from .provenance import git_commit, now_iso, package_versions, platform_info
+    from .rules import Evidence, evaluate_rules
+    from .spark import audit_spark
+
+    loaded = None
+    if policy.model is not None and policy.model.runnable:
+        if policy.model.uri is not None:
+            from .mlflow_registry import fetch_model
+
+            loaded = fetch_model(policy.model.uri, trust=policy.model.trust)
+        else:
+            say(f"loading model {policy.model.path.name}")
+            loaded = load_model(policy.model.path, trust=policy.model.trust)
+    explaining = _explanation_skip_reason(policy, loaded, explain) is None
+    cols = policy.model.predictions if policy.model is not None else None
+    fs = policy.fairness
+    sa = audit_spark(
+        policy.data.location, target=policy.data.target, positive_label=policy.data.positive_label,
+        sensitive_features=policy.sensitive_features, intersections=policy.intersections,
+        contract=policy.data.contract, model=loaded, threshold=policy.model.threshold if policy.model else 0.5,
+        prediction_label=cols.label if cols else None, prediction_score=cols.score if cols else None,
+        metrics=fs.metrics, reference_groups=dict(fs.reference_groups), min_group_size=fs.min_group_size,
+        bootstrap=fs.bootstrap, confidence=fs.confidence, seed=seed,
+        explain_rows=policy.explain.max_rows if explaining else 0, progress=say)
+    check_columns(policy, list(sa.columns), data_path=policy.data.location)
+
+    explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
+    if explaining and sa.sample is not None:
+        from .explanations import explain as explain_model
+
+        say(f"SHAP explanations on a stratified sample of {len(sa.sample):,} rows")
+        try:
+            sens = sa.sample[list(policy.sensitive_features)] if policy.sensitive_features else None
+            explanations = explain_model(
+                loaded.estimator, sa.sample[list(sa.feature_columns)], sensitive_features=sens,
+                intersections=policy.intersections, positive_class=_positive_class(loaded.estimator, sa.positive_label),
+                max_rows=policy.explain.max_rows, seed=seed)
+            explanation_status = {"status": "ok"}
+        except ExplanationError as exc:
+            explanation_status = {"status": "error", "reason": exc.message}
+
+    gate = evaluate_rules(policy.rules, Evidence(contract=sa.contract, fairness=sa.fairness, explanations=explanations,
+                                                  explanation_error=explanation_status.get("reason")),
+                          fail_on=fail_on, today=today)
+    fairness = sa.fairness
+    data_summary = {
+        "path": policy.data.location, "rows": int(sa.rows), "columns": len(sa.columns), "target": policy.data.target,
+        "task": "classification", "positive_label": sa.positive_label, "labels": list(sa.labels),
+        "base_rate": fairness.overall.get("base_rate") if fairness is not None else None,
+        "sensitive_features": list(policy.sensitive_features),
+        "intersections": [" & ".join(i) for i in policy.intersections],
+        "engine": "spark", "sample_rows": int(len(sa.sample)) if sa.sample is not None else None,
+        "sample_population": sa.sample_population,
+    }
+    model_summary = None
+    if policy.model is not None:
+        model_summary = {
+            "source": "model" if loaded else "columns", "path": str(loaded.path) if loaded else None,
+            "uri": policy.model.uri, "type": loaded.type_name if loaded else None,
+            "description": loaded.description if loaded else f"predictions from column '{cols.label}'",
+            "format": loaded.format if loaded else None, "threshold": policy.model.threshold if loaded else None,
+            "feature_columns": list(sa.feature_columns), "trusted_types": list(loaded.trusted_types) if loaded else [],
+        }
+    local = policy.data.path if policy.data.path.is_file() else None
+    files = {
+        "policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
+        "data": {"path": policy.data.location, "sha256": sha256_file(local) if local else None, "rows": int(sa.rows)},
+    }
+    if policy.data.contract is not None:
+        files["contract"] = {"path": str(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
+    if loaded is not None:
+        files["model"] = {"path": str(loaded.path), "sha256": loaded.sha256, "uri": policy.model.uri,
+                          **_registry_facts(loaded)}
+    provenance = {**files, "versions": package_versions(), "platform": platform_info(), "seed": seed,
+                  "command": command, "git": git_commit(policy.folder), "engine": _spark_facts(),
+                  "started_at": started, "finished_at": now_iso()}
+    return AuditResult(policy=policy, gate=gate, contract=sa.contract, fairness=fairness, explanations=explanations,
+                       explanation_status=explanation_status, data_summary=data_summary, model_summary=model_summary,
+                       provenance=provenance, fail_on=fail_on)
+
+
+def _spark_facts() -> dict:
+    """Which Spark ran the audit: pyspark version and master (or Spark Connect)."""
+    facts = {"name": "spark"}
+    try:
+        import pyspark
+        from pyspark.sql import SparkSession
+
+        facts["pyspark"] = pyspark.__version__
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            try:
+                facts["master"] = active.sparkContext.master
+            except Exception:  # Spark Connect sessions have no SparkContext
+                facts["master"] = "spark connect"
+    except ImportError:  # pragma: no cover - the Spark path imported pyspark already
+        pass
+    return facts
 
 
 def _predict(spec, role: str, policy: Policy, frame, target, contract_result, say):

@@ -47,6 +47,7 @@ SUPPORTED_VERSIONS = (1,)
 RESERVED_KEYS: dict[str, str] = {}
 RESERVED_RULE_KEYS: dict[str, str] = {}
 CHANGE_KEYS = ("max_regression", "max_increase", "max_decrease")
+ENGINES = ("pandas", "spark")
 DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
 RULE_KEYS = {"feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver", "compare",
              *CHANGE_KEYS, "test", "statistical_test", "alpha"}
@@ -64,6 +65,12 @@ class DataSpec:
     positive_label: Any = None
     contract: Path | None = None
     reference: Path | None = None
+    engine: str = "pandas"  # or "spark"
+    source: str | None = None  # with engine spark: what Spark reads (file, folder, URI or table name)
+
+    @property
+    def location(self) -> str:
+        return self.source or str(self.path)
 
 
 @dataclass(frozen=True)
@@ -181,15 +188,24 @@ class Policy:
         return self.source.parent if self.source is not None else Path.cwd()
 
     def with_overrides(
-        self, *, data: Path | None = None, model: Path | None = None, trust: bool = False
+        self, *, data: Path | None = None, model: Path | None = None, trust: bool = False,
+        engine: str | None = None,
     ) -> "Policy":
         """Return a copy with command-line overrides of the data and model paths applied."""
         from dataclasses import replace
 
         policy = self
+        if engine is not None and engine != policy.data.engine:
+            document_like = replace(policy.data, engine=engine,
+                                    source=str(policy.data.path) if engine == "spark" else None)
+            _check_spark_support(_Validator(self.source), document_like, policy.model, policy.champion,
+                                 policy.extends, policy.rules)
+            policy = replace(policy, data=document_like)
         if data is not None:
             _require_file(Path(data), "--data", self.source, "the data file")
-            policy = replace(policy, data=replace(policy.data, path=Path(data).resolve()))
+            resolved = Path(data).resolve()
+            policy = replace(policy, data=replace(policy.data, path=resolved,
+                                                  source=str(resolved) if policy.data.engine == "spark" else None))
         if model is not None:
             _require_file(Path(model), "--model", self.source, "the model file")
             base = policy.model or ModelSpec()
@@ -275,6 +291,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     entries = _rule_entries(v, document.get("rules", []) or [], packs, pack_settings, sensitive, intersections)
     rules = _rules(v, entries, group_features, model, fairness, data, champion)
 
+    _check_spark_support(v, data, model, champion, packs, rules)
     report_templates = _report_templates(v, document.get("report"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
@@ -325,15 +342,51 @@ def check_columns(policy: Policy, columns: list[str], *, data_path: Path | None 
 
 def _data_spec(v: "_Validator", raw: Any) -> DataSpec:
     v.mapping(raw, "data")
-    v.keys(raw, "data", required={"path", "target"}, optional={"contract", "positive_label", "reference"})
-    path = v.path(raw["path"], "data.path", "the data file")
+    v.keys(raw, "data", required={"path", "target"}, optional={"contract", "positive_label", "reference", "engine"})
+    engine = v.choice(raw.get("engine", "pandas"), "data.engine", ENGINES)
+    if engine == "spark":
+        path, source = _spark_source(v, raw["path"])
+    else:
+        path, source = v.path(raw["path"], "data.path", "the data file"), None
     contract = v.path(raw["contract"], "data.contract", "the contract file") if raw.get("contract") is not None else None
     reference = v.path(raw["reference"], "data.reference", "the reference data file") if raw.get("reference") is not None else None
     target = v.string(raw["target"], "data.target")
     positive = raw.get("positive_label")
     if positive is not None and not isinstance(positive, (str, int, float, bool)):
         v.fail("data.positive_label", f"must be a single value (text or number), not {_type_name(positive)}")
-    return DataSpec(path=path, target=target, positive_label=positive, contract=contract, reference=reference)
+    return DataSpec(path=path, target=target, positive_label=positive, contract=contract, reference=reference,
+                    engine=engine, source=source)
+
+
+def _spark_source(v: "_Validator", raw: Any) -> tuple[Path, str]:
+    """With engine spark, data.path may be a local file or folder, a URI or a table name."""
+    text = v.string(raw, "data.path")
+    if "://" in text:
+        return Path(text.split("://", 1)[1]), text
+    base = v.source.parent if v.source is not None else Path.cwd()
+    local = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
+    if local.exists():
+        return local, str(local)
+    if "/" in text or text.lower().endswith((".csv", ".gz", ".parquet", ".pq")):
+        v.fail("data.path", f"the data '{text}' does not exist (looked for {local}); give a file, folder, URI or Spark table name")
+    return local, text  # a catalog table name, resolved by Spark
+
+
+def _check_spark_support(v: "_Validator", data: DataSpec, model, champion, packs, rules) -> None:
+    """Refuse, up front, what the Spark engine does not compute (see docs/spark.md)."""
+    if data.engine != "spark":
+        return
+    if data.reference is not None:
+        v.fail("data.reference", "drift is not computed by the Spark engine yet; remove data.reference or use engine: pandas")
+    if champion is not None:
+        v.fail("champion", "champion comparisons are not computed by the Spark engine yet; use engine: pandas")
+    if packs:
+        v.fail("extends", "policy packs are not computed by the Spark engine yet; use engine: pandas")
+    from .vocabulary import DRIFT_METRICS as drift, GROUP_DATA_METRICS, LABEL_METRICS
+
+    for i, rule in enumerate(rules):
+        if rule.metric in drift or rule.metric in GROUP_DATA_METRICS or (rule.metric in LABEL_METRICS and model is None):
+            v.fail(f"rules[{i}].metric", f"rule '{rule.id}': '{rule.metric}' is not computed by the Spark engine yet; use engine: pandas or remove the rule")
 
 
 def _model_spec(v: "_Validator", raw: Any, section: str = "model") -> ModelSpec | None:

@@ -11,6 +11,12 @@ from __future__ import annotations
 from ._compare import compare_fairness
 from ._comparison import FairnessComparison, GroupChange
 from ._engine import assess_fairness
+from ._from_counts import (
+    FeatureCounts,
+    ScoreHistogram,
+    assess_fairness_from_counts,
+    counts_from_rows,
+)
 from ._result import FairnessResult, GroupValue, MetricValue
 from ._vocabulary import (
     AGGREGATE_METRICS,
@@ -28,13 +34,17 @@ __all__ = [
     "DEFAULT_METRICS",
     "FairnessComparison",
     "FairnessResult",
+    "FeatureCounts",
     "GroupChange",
     "GroupValue",
     "MISSING_GROUP",
     "MetricValue",
     "REGRESSION_METRICS",
     "SCORE_METRICS",
+    "ScoreHistogram",
     "assess_fairness",
+    "assess_fairness_from_counts",
     "compare_fairness",
+    "counts_from_rows",
     "is_fairness_metric",
 ]
