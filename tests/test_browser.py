@@ -47,6 +47,7 @@ def demo_report(demo_dir, tmp_path_factory):
 
 
 def test_demo_report_loads_cleanly(browser, demo_report, tmp_path):
+    assert demo_report.stat().st_size <= 2_000_000, "the demo report stays under 2 MB"
     page, events = open_report(browser, demo_report)
     assert events["console_errors"] == [] and events["page_errors"] == []
     network = [u for u in events["requests"] if not u.startswith(("file:", "data:"))]
