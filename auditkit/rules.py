@@ -142,39 +142,15 @@ class Evidence:
             return self._data_bias(metric, feature)
         if self.fairness is None:
             return Observation(None, reason="no predictions were available for fairness metrics")
-        from .vocabulary import is_disparity
-
-        try:
-            if is_disparity(metric) or feature is None:
-                mv = self.fairness.value(metric, feature)
-                return Observation(mv.value, tuple(mv.ci) if mv.ci else None, mv.reason)
-            groups = self.fairness.group_values(metric, feature)
-        except KeyError as exc:
-            return Observation(None, reason=str(exc.args[0]) if exc.args else "metric not available")
-        eligible = [g for g in groups if g.status == "ok"]
-        if not eligible:
-            return Observation(None, reason=f"no group of '{feature}' has enough rows")
-        return [(g.group, Observation(g.value, tuple(g.ci) if g.ci else None, g.reason, g.group)) for g in eligible]
+        return _group_or_single(metric, feature, self.fairness.value, self.fairness.group_values, "value")
 
 
     def _change(self, rule: Rule):
         """The change candidate - champion, overall, of a disparity, or per group."""
-        from .vocabulary import is_disparity
-
         if self.comparison is None:
             return Observation(None, reason="the champion could not be compared")
-        metric, feature = rule.metric, rule.feature
-        try:
-            if is_disparity(metric) or feature is None:
-                mv = self.comparison.change(metric, feature)
-                return Observation(mv.value, tuple(mv.ci) if mv.ci else None, mv.reason)
-            groups = self.comparison.group_changes(metric, feature)
-        except KeyError as exc:
-            return Observation(None, reason=str(exc.args[0]) if exc.args else "metric not available")
-        eligible = [g for g in groups if g.status == "ok"]
-        if not eligible:
-            return Observation(None, reason=f"no group of '{feature}' has enough rows")
-        return [(g.group, Observation(g.change, tuple(g.ci) if g.ci else None, g.reason, g.group)) for g in eligible]
+        return _group_or_single(rule.metric, rule.feature, self.comparison.change, self.comparison.group_changes,
+                                "change")
 
     def _data_bias(self, metric: str, feature: str | None) -> Observation:
         if self.data_bias is None:
@@ -187,6 +163,28 @@ class Evidence:
             value = self.data_bias.value(metric, feature)
         reason = None if value is not None else f"{metric} is undefined (fewer than two groups with enough rows, or no labels)"
         return Observation(value, reason=reason)
+
+
+def _group_or_single(metric: str, feature: str | None, single, per_group, attribute: str):
+    """One observation (an overall metric or a disparity), or one per group with enough rows.
+
+    ``single(metric, feature)`` returns a MetricValue; ``per_group(metric, feature)`` returns
+    records with ``group``, ``status``, ``ci``, ``reason`` and the value under ``attribute``.
+    """
+    from .vocabulary import is_disparity
+
+    try:
+        if is_disparity(metric) or feature is None:
+            mv = single(metric, feature)
+            return Observation(mv.value, tuple(mv.ci) if mv.ci else None, mv.reason)
+        groups = per_group(metric, feature)
+    except KeyError as exc:
+        return Observation(None, reason=str(exc.args[0]) if exc.args else "metric not available")
+    eligible = [g for g in groups if g.status == "ok"]
+    if not eligible:
+        return Observation(None, reason=f"no group of '{feature}' has enough rows")
+    return [(g.group, Observation(getattr(g, attribute), tuple(g.ci) if g.ci else None, g.reason, g.group))
+            for g in eligible]
 
 
 def _decide(obs: Observation, rule: Rule) -> tuple[str, str]:

@@ -59,8 +59,10 @@ def test_report_escapes_hostile_values(demo_results):
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    results["rules"][1]["id"] = "ping @security-team"
     md = render_summary_md(results)
     assert "<script>" not in md
+    assert "@security-team" not in md, "names from data never notify anyone in a PR comment"
     ET.fromstring(render_junit(results))
 
 

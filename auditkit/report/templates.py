@@ -64,4 +64,6 @@ def markdown_escape(value) -> str:
     text = html.escape(str(value), quote=False)
     for ch in ("\\", "`", "*", "_", "[", "]", "|", "#"):
         text = text.replace(ch, "\\" + ch)
+    # A summary posted as a pull-request comment must not notify people or teams named in data.
+    text = text.replace("@", "&#64;")
     return " ".join(text.split())
