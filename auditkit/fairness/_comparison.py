@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._result import FairnessResult, MetricValue, _cell, _frame, _not_computed, _split, _tuple
+from ._result import FairnessResult, MetricValue, _cell, _check_feature, _frame, _not_computed, _split, _tuple
 from ._vocabulary import AGGREGATE_METRICS, GROUP_METRICS, split_disparity_name
 
 __all__ = ["FairnessComparison", "GroupChange"]
@@ -111,11 +111,7 @@ class FairnessComparison:
 
     # -- look-ups for rules ----------------------------------------------------------
     def _check_feature(self, feature: str) -> None:
-        if feature not in self.features:
-            raise KeyError(
-                f"Unknown feature {feature!r}; audited features are "
-                f"{', '.join(map(repr, self.features))}."
-            )
+        _check_feature(self.features, feature)
 
     def change(self, metric: str, feature: str | None = None) -> MetricValue:
         """The change (candidate - champion) of an overall metric or of a feature's disparity.

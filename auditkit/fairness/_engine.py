@@ -227,15 +227,8 @@ def assess_fairness(
     codings = code_groups(sensitive_features, intersections, n_rows=n_rows)
     reference_groups = dict(reference_groups or {})
     names = [c.name for c in codings]
-    for feature in reference_groups:
-        if feature not in names:
-            raise DataError(
-                f"reference_groups names feature '{feature}', which is not audited; "
-                f"use one of {', '.join(map(repr, names))}."
-            )
-    streams = [
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2 * len(codings) + 2)
-    ]
+    check_reference_features(reference_groups, names)
+    streams = bootstrap_streams(seed, len(codings))
 
     if task == "classification":
         cells = cell_codes(y_true, y_pred)
@@ -261,6 +254,35 @@ def assess_fairness(
             overall[m] = (point[m], ci, reason)
         confusion = None
 
+    return result_from_tables(
+        tables, task=task, names=names, focus=focus, n_rows=n_rows, bootstrap=bootstrap,
+        confidence=confidence, seed=seed, computed=computed, min_group_size=min_group_size,
+        reference_groups=reference_groups, overall=overall, confusion=confusion,
+        method=BOOTSTRAP_METHOD if bootstrap else "none",
+    )
+
+
+def bootstrap_streams(seed: int, n_features: int) -> list:
+    """Independent random streams: two per feature (counts, scores), then two for the overall."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2 * n_features + 2)]
+
+
+def check_reference_features(reference_groups, names) -> None:
+    """Every feature named in ``reference_groups`` must be one that is audited."""
+    for feature in reference_groups:
+        if feature not in names:
+            raise DataError(
+                f"reference_groups names feature '{feature}', which is not audited; "
+                f"use one of {', '.join(map(repr, names))}."
+            )
+
+
+def result_from_tables(tables, *, task, names, focus, n_rows, bootstrap, confidence, seed, computed,
+                       min_group_size, reference_groups, overall, confusion, method) -> FairnessResult:
+    """Assemble a FairnessResult from per-feature tables and the overall (value, ci, reason).
+
+    Shared by the row engine and the from-counts entry, so both give the same records.
+    """
     overall_out = {}
     for m in computed:
         value, (lo, hi), reason = overall[m]
@@ -304,13 +326,17 @@ def assess_fairness(
         versus_records=tuple(against),
         calibration_records=tuple(calibration),
         excluded_records=tuple(excluded),
-        method=BOOTSTRAP_METHOD if bootstrap else "none",
+        method=method,
     )
 
 
 def _classification_table(coding, cells, n_resamples, rng) -> _Table:
-    n_groups = len(coding.labels)
-    counts = group_cell_counts(coding.codes, cells, n_groups=n_groups)
+    counts = group_cell_counts(coding.codes, cells, n_groups=len(coding.labels))
+    return table_from_counts(coding, counts, n_resamples, rng)
+
+
+def table_from_counts(coding, counts, n_resamples, rng) -> _Table:
+    """A feature's table of count metrics (and their replicates) from its group x cell counts."""
     table = _Table(coding=coding, n=counts.sum(axis=1), counts=counts)
     table.values = classification_metrics(counts)
     if n_resamples:
@@ -331,6 +357,11 @@ def _add_scores(table: _Table, scores, labels, n_resamples, rng) -> None:
     for g in range(n_groups):
         rows = order[bounds[g] : bounds[g + 1]]
         summaries.append(summarise_scores(scores[rows], labels[rows], n_resamples=n_resamples, rng=rng))
+    add_score_summaries(table, summaries, n_resamples)
+
+
+def add_score_summaries(table: _Table, summaries, n_resamples) -> None:
+    """Put each group's score metrics (one ScoreSummary per group) into a feature's table."""
     for m in ("auc", "mean_score", "ece"):
         table.values[m] = np.array([s.values[m] for s in summaries])
         table.reasons[m] = [s.reasons.get(m) for s in summaries]
@@ -340,21 +371,26 @@ def _add_scores(table: _Table, scores, labels, n_resamples, rng) -> None:
 
 
 def _classification_overall(cells, scores, labels, n_resamples, rngs, confidence):
-    counts = np.bincount(cells, minlength=4)
+    summary = None
+    if scores is not None:
+        summary = summarise_scores(scores, labels, n_resamples=n_resamples, rng=rngs[1], where="in the data")
+    return overall_from_counts(np.bincount(cells, minlength=4), summary, n_resamples, rngs[0], confidence)
+
+
+def overall_from_counts(counts, summary, n_resamples, rng, confidence):
+    """Overall (value, ci, reason) per metric and the confusion counts, from the four cell counts
+    and, with scores, the data's ScoreSummary."""
     values = classification_metrics(counts)
     reps = {}
     if n_resamples:
-        reps = classification_metrics(count_replicates(counts, n_resamples=n_resamples, rng=rngs[0]))
+        reps = classification_metrics(count_replicates(counts, n_resamples=n_resamples, rng=rng))
     out = {}
     for m, value in values.items():
         ci = (np.nan, np.nan)
         if n_resamples:
             ci = percentile_interval(reps[m], confidence=confidence)
         out[m] = (float(value), ci, undefined_reason(m, where="in the data") if np.isnan(value) else None)
-    if scores is not None:
-        summary = summarise_scores(
-            scores, labels, n_resamples=n_resamples, rng=rngs[1], where="in the data"
-        )
+    if summary is not None:
         for m in ("auc", "mean_score"):
             ci = (np.nan, np.nan)
             if n_resamples:

@@ -20,20 +20,27 @@ import numpy as np
 
 from auditkit.errors import AuditkitError, DataError
 
-from ._bootstrap import count_replicates, percentile_interval
-from ._counts import CELLS, cell_codes, group_cell_counts
+from ._counts import cell_codes, group_cell_counts
 from ._engine import (
     BOOTSTRAP_METHOD,
-    _assemble_feature,
     _check_arguments,
-    _interval,
-    _num,
-    _Table,
+    add_score_summaries,
+    bootstrap_streams,
+    check_reference_features,
+    overall_from_counts,
+    result_from_tables,
+    table_from_counts,
 )
 from ._groups import GroupCoding, code_groups
-from ._metrics import classification_metrics, undefined_reason
 from ._result import FairnessResult
-from ._scores import CALIBRATION_BINS, ScoreSummary, _auc_from_histogram, _calibration_bin, score_cells
+from ._scores import (
+    CALIBRATION_BINS,
+    ScoreSummary,
+    _auc_from_histogram,
+    _calibration_bin,
+    finish_summary,
+    undefined_summary,
+)
 from ._vocabulary import AGGREGATE_METRICS, COUNT_METRICS, DEFAULT_METRICS, SCORE_METRICS, is_fairness_metric
 
 __all__ = [
@@ -115,13 +122,7 @@ def summarise_score_histogram(
         reason = (
             f"y_score is missing for {missing} of {n} rows {where}" if missing else f"no rows {where}"
         )
-        names = ("auc", "mean_score", "ece")
-        return ScoreSummary(
-            values={m: np.nan for m in names},
-            reasons={m: reason for m in names},
-            replicates={m: np.full(n_resamples, np.nan) for m in names} if n_resamples else {},
-            reliability=(),
-        )
+        return undefined_summary(reason, n_resamples=n_resamples)
     rows_u = pos_u + neg_u
     auc = float(_auc_from_histogram(neg_u, pos_u))
     total = float(histogram.score_sum) if histogram.score_sum is not None else float((unique * rows_u).sum())
@@ -132,49 +133,8 @@ def summarise_score_histogram(
     bin_score = np.bincount(cal_u, weights=unique * rows_u, minlength=CALIBRATION_BINS)
     bin_pos = np.bincount(cal_u, weights=pos_u, minlength=CALIBRATION_BINS)
     ece = float(np.abs(bin_score - bin_pos).sum() / n)
-    reliability = tuple(
-        {
-            "bin_low": b / CALIBRATION_BINS,
-            "bin_high": (b + 1) / CALIBRATION_BINS,
-            "n": int(bin_n[b]),
-            "mean_score": float(bin_score[b] / bin_n[b]) if bin_n[b] else None,
-            "fraction_positive": float(bin_pos[b] / bin_n[b]) if bin_n[b] else None,
-        }
-        for b in range(CALIBRATION_BINS)
-    )
-    values = {"auc": auc, "mean_score": mean_score, "ece": ece}
-    reasons = {"auc": undefined_reason("auc", where=where)} if np.isnan(auc) else {}
-    if not n_resamples:
-        return ScoreSummary(values, reasons, {}, reliability)
-
-    cell_u = score_cells(unique, rows_u)
-    n_cells = int(cell_u.max()) + 1
-    hist = np.stack(
-        [np.bincount(cell_u, weights=neg_u, minlength=n_cells),
-         np.bincount(cell_u, weights=pos_u, minlength=n_cells)],
-        axis=-1,
-    )
-    score_sums = np.stack(
-        [np.bincount(cell_u, weights=neg_u * unique, minlength=n_cells),
-         np.bincount(cell_u, weights=pos_u * unique, minlength=n_cells)],
-        axis=-1,
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cell_mean = np.where(hist > 0, score_sums / hist, 0.0)
-    cell_cal = np.zeros(n_cells, dtype=np.int64)
-    cell_cal[cell_u] = cal_u
-
-    draws = count_replicates(np.rint(hist).astype(np.int64), n_resamples=n_resamples, rng=rng)
-    draws = draws.astype(np.float64)
-    auc_shift = auc - float(_auc_from_histogram(hist[:, 0], hist[:, 1])) if not np.isnan(auc) else 0.0
-    auc_reps = _auc_from_histogram(draws[..., 0], draws[..., 1]) + auc_shift
-    mean_reps = (draws * cell_mean).sum(axis=(1, 2)) / n
-    gap = draws[..., 0] * cell_mean[:, 0] + draws[..., 1] * (cell_mean[:, 1] - 1.0)
-    to_bins = np.zeros((n_cells, CALIBRATION_BINS))
-    to_bins[np.arange(n_cells), cell_cal] = 1.0
-    ece_reps = np.abs(gap @ to_bins).sum(axis=1) / n
-    replicates = {"auc": auc_reps, "mean_score": mean_reps, "ece": ece_reps}
-    return ScoreSummary(values, reasons, replicates, reliability)
+    return finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, auc=auc, mean_score=mean_score, ece=ece,
+                          n=n, n_resamples=n_resamples, rng=rng, where=where)
 
 
 def _merge_histograms(histograms: Sequence[ScoreHistogram]) -> ScoreHistogram:
@@ -313,103 +273,36 @@ def assess_fairness_from_counts(
 
     names = [f.name for f in features]
     reference_groups = dict(reference_groups or {})
-    for feature in reference_groups:
-        if feature not in names:
-            raise DataError(
-                f"reference_groups names feature '{feature}', which is not audited; "
-                f"use one of {', '.join(map(repr, names))}."
-            )
-    streams = [
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2 * len(features) + 2)
-    ]
+    check_reference_features(reference_groups, names)
+    streams = bootstrap_streams(seed, len(features))
 
     tables = []
     for i, feature in enumerate(features):
         counts = np.asarray(feature.counts, dtype=np.int64)
         coding = GroupCoding(name=feature.name, codes=np.zeros(0, dtype=np.int64), labels=tuple(feature.labels))
-        table = _Table(coding=coding, n=counts.sum(axis=1), counts=counts)
-        table.values = classification_metrics(counts)
-        if bootstrap:
-            table.replicates = classification_metrics(
-                count_replicates(counts, n_resamples=bootstrap, rng=streams[2 * i])
-            )
-        table.reasons = {
-            m: [undefined_reason(m) if np.isnan(v) else None for v in values]
-            for m, values in table.values.items()
-        }
+        table = table_from_counts(coding, counts, bootstrap, streams[2 * i])
         tables.append(table)
     if with_scores:
         for i, (feature, table) in enumerate(zip(features, tables)):
             rng = streams[2 * i + 1]
             summaries = [summarise_score_histogram(h, n_resamples=bootstrap, rng=rng) for h in feature.scores]
-            for m in ("auc", "mean_score", "ece"):
-                table.values[m] = np.array([s.values[m] for s in summaries])
-                table.reasons[m] = [s.reasons.get(m) for s in summaries]
-                if bootstrap:
-                    table.replicates[m] = np.stack([s.replicates[m] for s in summaries], axis=1)
-            table.calibration = [s.reliability for s in summaries]
+            add_score_summaries(table, summaries, bootstrap)
 
-    overall_out, confusion = _overall(overall_counts, overall_scores, bootstrap, streams[-2:], confidence)
+    overall, confusion = _overall(overall_counts, overall_scores, bootstrap, streams[-2:], confidence)
 
-    groups, excluded, disparities, against, calibration = [], [], [], [], []
-    for table in tables:
-        _assemble_feature(
-            table,
-            computed=computed,
-            task="classification",
-            n_rows=n_rows,
-            min_group_size=min_group_size,
-            reference=reference_groups.get(table.coding.name),
-            confidence=confidence,
-            groups=groups,
-            excluded=excluded,
-            disparities=disparities,
-            against=against,
-            calibration=calibration,
-        )
     method = BOOTSTRAP_METHOD if bootstrap else "none"
     if method_note:
         method = f"{method}; {method_note}"
-    return FairnessResult(
-        task="classification",
-        features=tuple(names),
-        metrics=focus,
-        n_rows=n_rows,
-        bootstrap=bootstrap,
-        confidence=float(confidence),
-        seed=seed,
-        computed_metrics=computed,
-        min_group_size=min_group_size,
-        overall_records={
-            m: overall_out[m] for m in computed
-        },
-        confusion_counts=confusion,
-        group_records=tuple(groups),
-        disparity_records=tuple(disparities),
-        versus_records=tuple(against),
-        calibration_records=tuple(calibration),
-        excluded_records=tuple(excluded),
-        method=method,
+    return result_from_tables(
+        tables, task="classification", names=names, focus=focus, n_rows=n_rows, bootstrap=bootstrap,
+        confidence=confidence, seed=seed, computed=computed, min_group_size=min_group_size,
+        reference_groups=reference_groups, overall=overall, confusion=confusion, method=method,
     )
 
 
 def _overall(counts, scores, n_resamples, rngs, confidence):
     """Overall metrics exactly as ``_classification_overall`` computes them from rows."""
-    values = classification_metrics(counts)
-    reps = {}
-    if n_resamples:
-        reps = classification_metrics(count_replicates(counts, n_resamples=n_resamples, rng=rngs[0]))
-    raw = {}
-    for m, value in values.items():
-        ci = percentile_interval(reps[m], confidence=confidence) if n_resamples else (np.nan, np.nan)
-        raw[m] = (float(value), ci, undefined_reason(m, where="in the data") if np.isnan(value) else None)
+    summary = None
     if scores is not None:
         summary = summarise_score_histogram(scores, n_resamples=n_resamples, rng=rngs[1], where="in the data")
-        for m in ("auc", "mean_score"):
-            ci = percentile_interval(summary.replicates[m], confidence=confidence) if n_resamples else (np.nan, np.nan)
-            raw[m] = (summary.values[m], ci, summary.reasons.get(m))
-    out = {}
-    for m, (value, (lo, hi), reason) in raw.items():
-        out[m] = {"value": _num(value), "ci": _interval(lo, hi) if _num(value) is not None else None, "reason": reason}
-    cells = {name: int(counts[i]) for i, name in enumerate(CELLS)}
-    return out, {k: cells[k] for k in ("tp", "fp", "fn", "tn")}
+    return overall_from_counts(counts, summary, n_resamples, rngs[0], confidence)

@@ -171,11 +171,7 @@ class FairnessResult:
 
     # -- look-ups for rules ----------------------------------------------------------
     def _check_feature(self, feature: str) -> None:
-        if feature not in self.features:
-            raise KeyError(
-                f"Unknown feature {feature!r}; audited features are "
-                f"{', '.join(map(repr, self.features))}."
-            )
+        _check_feature(self.features, feature)
 
     def value(self, metric: str, feature: str | None = None) -> MetricValue:
         """Look up an overall metric (``feature=None``) or a feature's disparity.
@@ -341,6 +337,11 @@ def _flatten(record: dict) -> dict:
         row[f"{kind}_ci_low"] = _split(record[f"{kind}_ci"], 0)
         row[f"{kind}_ci_high"] = _split(record[f"{kind}_ci"], 1)
     return row
+
+
+def _check_feature(features, feature: str) -> None:
+    if feature not in features:
+        raise KeyError(f"Unknown feature {feature!r}; audited features are {', '.join(map(repr, features))}.")
 
 
 def _frame(rows: list[dict], columns: list[str], *, text: tuple[str, ...]) -> pd.DataFrame:

@@ -116,13 +116,7 @@ def summarise_scores(
         reason = (
             f"y_score is missing for {missing} of {n} rows {where}" if missing else f"no rows {where}"
         )
-        names = ("auc", "mean_score", "ece")
-        return ScoreSummary(
-            values={m: np.nan for m in names},
-            reasons={m: reason for m in names},
-            replicates={m: np.full(n_resamples, np.nan) for m in names} if n_resamples else {},
-            reliability=(),
-        )
+        return undefined_summary(reason, n_resamples=n_resamples)
 
     unique, inverse = np.unique(scores, return_inverse=True)
     pos_u = np.bincount(inverse, weights=labels, minlength=len(unique))
@@ -135,6 +129,29 @@ def summarise_scores(
     bin_score = np.bincount(bins, weights=scores, minlength=CALIBRATION_BINS)
     bin_pos = np.bincount(bins, weights=labels, minlength=CALIBRATION_BINS)
     ece = float(np.abs(bin_score - bin_pos).sum() / n)
+    return finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, auc=auc, mean_score=mean_score, ece=ece,
+                          n=n, n_resamples=n_resamples, rng=rng, where=where)
+
+
+def undefined_summary(reason: str, *, n_resamples: int) -> ScoreSummary:
+    """Every score metric undefined for one reason (no rows, missing scores)."""
+    names = ("auc", "mean_score", "ece")
+    return ScoreSummary(
+        values={m: np.nan for m in names},
+        reasons={m: reason for m in names},
+        replicates={m: np.full(n_resamples, np.nan) for m in names} if n_resamples else {},
+        reliability=(),
+    )
+
+
+def finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, *, auc: float, mean_score: float, ece: float,
+                   n: int, n_resamples: int, rng, where: str) -> ScoreSummary:
+    """The reliability table and the bootstrap of a group's score metrics.
+
+    Shared by :func:`summarise_scores` (from rows) and the from-counts entry (from a score
+    histogram): from the distinct scores ``unique`` with their negative and positive row
+    counts, and the calibration bins' row counts, score sums and positives.
+    """
     reliability = tuple(
         {
             "bin_low": b / CALIBRATION_BINS,
