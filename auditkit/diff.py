@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .vocabulary import AGGREGATE_BASE
+
 __all__ = [
     "GroupChange",
     "MetricMove",
@@ -264,10 +266,6 @@ def _groups(results: dict) -> dict[tuple[str, str], GroupChange]:
         out[key] = GroupChange(key[0], key[1], int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) else None,
                                g.get("status"))
     return out
-
-
-AGGREGATE_BASE = {"demographic_parity": ("selection_rate",), "equalized_odds": ("tpr", "fpr"),
-                  "equal_opportunity": ("tpr",)}
 
 
 def _focus_metrics(old: dict, new: dict) -> set[str]:

@@ -261,23 +261,14 @@ def run_audit(
         "sensitive_features": list(policy.sensitive_features),
         "intersections": [" & ".join(i) for i in policy.intersections],
     }
-    model_summary = _model_summary(policy.model, loaded, predictions) if policy.model is not None else None
-    champion_summary = (_model_summary(policy.champion, champion_loaded, champion_predictions)
+    model_summary = (_model_summary(policy.model, loaded, threshold=predictions.threshold,
+                                    feature_columns=predictions.feature_columns)
+                     if policy.model is not None else None)
+    champion_summary = (_model_summary(policy.champion, champion_loaded, threshold=champion_predictions.threshold,
+                                       feature_columns=champion_predictions.feature_columns)
                         if policy.champion is not None else None)
-    files = {
-        "policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
-        "data": {"path": str(policy.data.path), "sha256": sha256_file(policy.data.path), "rows": int(len(frame))},
-    }
-    if policy.data.contract is not None:
-        files["contract"] = {"path": str(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
-    if policy.data.reference is not None:
-        files["reference"] = {"path": str(policy.data.reference), "sha256": sha256_file(policy.data.reference)}
-    if loaded is not None:
-        files["model"] = {"path": str(loaded.path), "sha256": loaded.sha256, "uri": policy.model.uri,
-                          **_registry_facts(loaded)}
-    if champion_loaded is not None:
-        files["champion"] = {"path": str(champion_loaded.path), "sha256": champion_loaded.sha256,
-                             "uri": policy.champion.uri, **_registry_facts(champion_loaded)}
+    data_file = {"path": str(policy.data.path), "sha256": sha256_file(policy.data.path), "rows": int(len(frame))}
+    files = _input_files(policy, data_file, loaded, champion_loaded)
     provenance = {
         **files,
         "versions": package_versions(),
@@ -358,20 +349,13 @@ def _run_on_spark(policy: Policy, *, explain: bool, fail_on: str, seed: int, say
     by the policy loader.
     """
     from .data import sha256_file
-    from .model import load_model
     from .provenance import git_commit, now_iso, package_versions, platform_info
     from .rules import Evidence, evaluate_rules
     from .spark import audit_spark
 
     loaded = None
     if policy.model is not None and policy.model.runnable:
-        if policy.model.uri is not None:
-            from .mlflow_registry import fetch_model
-
-            loaded = fetch_model(policy.model.uri, trust=policy.model.trust)
-        else:
-            say(f"loading model {policy.model.path.name}")
-            loaded = load_model(policy.model.path, trust=policy.model.trust)
+        loaded = _load_model(policy.model, "model", say)
     explaining = _explanation_skip_reason(policy, loaded, explain) is None
     cols = policy.model.predictions if policy.model is not None else None
     fs = policy.fairness
@@ -415,23 +399,11 @@ def _run_on_spark(policy: Policy, *, explain: bool, fail_on: str, seed: int, say
     }
     model_summary = None
     if policy.model is not None:
-        model_summary = {
-            "source": "model" if loaded else "columns", "path": str(loaded.path) if loaded else None,
-            "uri": policy.model.uri, "type": loaded.type_name if loaded else None,
-            "description": loaded.description if loaded else f"predictions from column '{cols.label}'",
-            "format": loaded.format if loaded else None, "threshold": policy.model.threshold if loaded else None,
-            "feature_columns": list(sa.feature_columns), "trusted_types": list(loaded.trusted_types) if loaded else [],
-        }
+        model_summary = _model_summary(policy.model, loaded, threshold=policy.model.threshold if loaded else None,
+                                       feature_columns=sa.feature_columns)
     local = policy.data.path if policy.data.path.is_file() else None
-    files = {
-        "policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
-        "data": {"path": policy.data.location, "sha256": sha256_file(local) if local else None, "rows": int(sa.rows)},
-    }
-    if policy.data.contract is not None:
-        files["contract"] = {"path": str(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
-    if loaded is not None:
-        files["model"] = {"path": str(loaded.path), "sha256": loaded.sha256, "uri": policy.model.uri,
-                          **_registry_facts(loaded)}
+    data_entry = {"path": policy.data.location, "sha256": sha256_file(local) if local else None, "rows": int(sa.rows)}
+    files = _input_files(policy, data_entry, loaded)
     provenance = {**files, "versions": package_versions(), "platform": platform_info(), "seed": seed,
                   "command": command, "git": git_commit(policy.folder), "engine": _spark_facts(),
                   "started_at": started, "finished_at": now_iso()}
@@ -467,16 +439,7 @@ def _predict(spec, role: str, policy: Policy, frame, target, contract_result, sa
         cols = spec.predictions
         return None, predictions_from_columns(frame, target, label=cols.label, score=cols.score,
                                               threshold=spec.threshold, source=policy.data.path)
-    if spec.uri is not None:
-        from .mlflow_registry import fetch_model
-
-        say(f"fetching {role} {spec.uri} from the model registry")
-        loaded = fetch_model(spec.uri, trust=spec.trust)
-    else:
-        from .model import load_model
-
-        say(f"loading {role} {spec.path.name}")
-        loaded = load_model(spec.path, trust=spec.trust)
+    loaded = _load_model(spec, role, say)
     try:
         predictions = predict_with_model(loaded, frame, target, threshold=spec.threshold, exclude={policy.data.target})
     except ModelError as exc:
@@ -487,18 +450,47 @@ def _predict(spec, role: str, policy: Policy, frame, target, contract_result, sa
     return loaded, predictions
 
 
-def _model_summary(spec, loaded, predictions) -> dict:
+def _load_model(spec, role: str, say):
+    """The model a spec names: a registry URI fetched from MLflow, or a file loaded safely."""
+    if spec.uri is not None:
+        from .mlflow_registry import fetch_model
+
+        say(f"fetching {role} {spec.uri} from the model registry")
+        return fetch_model(spec.uri, trust=spec.trust)
+    from .model import load_model
+
+    say(f"loading {role} {spec.path.name}")
+    return load_model(spec.path, trust=spec.trust)
+
+
+def _model_summary(spec, loaded, *, threshold, feature_columns) -> dict:
     return {
-        "source": predictions.source,
+        "source": "model" if loaded else "columns",
         "path": str(loaded.path) if loaded else None,
         "uri": spec.uri,
         "type": loaded.type_name if loaded else None,
         "description": loaded.description if loaded else f"predictions from column '{spec.predictions.label}'",
         "format": loaded.format if loaded else None,
-        "threshold": predictions.threshold,
-        "feature_columns": list(predictions.feature_columns),
+        "threshold": threshold,
+        "feature_columns": list(feature_columns),
         "trusted_types": list(loaded.trusted_types) if loaded else [],
     }
+
+
+def _input_files(policy: Policy, data: dict, loaded=None, champion_loaded=None) -> dict:
+    """Provenance of every input: path and SHA-256 of policy, data, contract, reference and models."""
+    from .data import sha256_file
+
+    files = {"policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
+             "data": data}
+    if policy.data.contract is not None:
+        files["contract"] = {"path": str(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
+    if policy.data.reference is not None:
+        files["reference"] = {"path": str(policy.data.reference), "sha256": sha256_file(policy.data.reference)}
+    for key, model, spec in (("model", loaded, policy.model), ("champion", champion_loaded, policy.champion)):
+        if model is not None:
+            files[key] = {"path": str(model.path), "sha256": model.sha256, "uri": spec.uri, **_registry_facts(model)}
+    return files
 
 
 def _registry_facts(loaded) -> dict:

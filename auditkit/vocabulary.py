@@ -16,6 +16,9 @@ ADVERSE_IMPACT_METRICS = ("impact_ratio",)      # needs feature: (a sensitive fe
 LL144_METRICS = ("ll144_impact_ratio",)         # the lowest impact ratio of the LL144 tables; no feature
 PACK_METRICS = ADVERSE_IMPACT_METRICS + LL144_METRICS
 AGGREGATES = ("demographic_parity", "equalized_odds", "equal_opportunity")
+# The per-group metrics each of fairlearn's aggregates is built from.
+AGGREGATE_BASE = {"demographic_parity": ("selection_rate",), "equalized_odds": ("tpr", "fpr"),
+                  "equal_opportunity": ("tpr",)}
 
 GLOSSARY = {
     "count": "Number of rows (people) in the group.",

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..vocabulary import define, rule_sentence
+from ..vocabulary import AGGREGATE_BASE, define, rule_sentence
 from . import charts
 from .packs_view import adverse_impact_view, ll144_view, packs_view
 from .formatting import fmt_interval, fmt_number, fmt_percent, fmt_threshold, status_icon, status_label
 
 __all__ = ["build_view"]
 
-AGGREGATE_BASE = {"demographic_parity": ["selection_rate"], "equalized_odds": ["tpr", "fpr"],
-                  "equal_opportunity": ["tpr"]}
 
 
 def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
