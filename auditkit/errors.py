@@ -38,8 +38,11 @@ class AuditkitError(Exception):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
-        # Keep messages to one line: the CLI prints exactly one line per error.
-        super().__init__(" ".join(str(message).split()))
+        # Keep messages to one printable line of bounded length: the CLI prints exactly one
+        # line per error, and parts of it (column names, values) come from untrusted inputs.
+        from .sanitize import one_line
+
+        super().__init__(one_line(message))
 
     @property
     def message(self) -> str:
