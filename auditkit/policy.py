@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import PolicyError
+from .sanitize import short_repr
 from .vocabulary import (
     DRIFT_METRICS,
     change_bounds,
@@ -44,6 +46,12 @@ __all__ = [
 ]
 
 SUPPORTED_VERSIONS = (1,)
+INTERSECTION_JOIN = " & "  # joins the features (and the groups) of an intersection in results
+# Upper bounds of whole-number settings: far above any real use, low enough that a typo (or a
+# hostile 10**30) cannot turn into a run that never ends or allocates without bound.
+MAX_BOOTSTRAP = 100_000
+MAX_EXPLAIN_ROWS = 1_000_000
+MAX_MIN_GROUP_SIZE = 1_000_000_000
 RESERVED_KEYS: dict[str, str] = {}
 RESERVED_RULE_KEYS: dict[str, str] = {}
 CHANGE_KEYS = ("max_regression", "max_increase", "max_decrease")
@@ -181,7 +189,7 @@ class Policy:
     @property
     def group_features(self) -> tuple[str, ...]:
         """Sensitive features and intersection names, as they appear in results."""
-        return self.sensitive_features + tuple(" & ".join(i) for i in self.intersections)
+        return self.sensitive_features + tuple(INTERSECTION_JOIN.join(i) for i in self.intersections)
 
     @property
     def folder(self) -> Path:
@@ -203,13 +211,13 @@ class Policy:
             policy = replace(policy, data=document_like)
         if data is not None:
             _require_file(Path(data), "--data", self.source, "the data file")
-            resolved = Path(data).resolve()
+            resolved = _absolute(Path(data))
             policy = replace(policy, data=replace(policy.data, path=resolved,
                                                   source=str(resolved) if policy.data.engine == "spark" else None))
         if model is not None:
             _require_file(Path(model), "--model", self.source, "the model file")
             base = policy.model or ModelSpec()
-            policy = replace(policy, model=replace(base, path=Path(model).resolve(), predictions=None, uri=None))
+            policy = replace(policy, model=replace(base, path=_absolute(Path(model)), predictions=None, uri=None))
         if trust:
             if policy.model is None:
                 raise PolicyError("--trust-model was given but the policy has no model: add a 'model:' section or pass --model.")
@@ -233,26 +241,21 @@ def load_policy(path: str | Path) -> Policy:
     PolicyError
         When the file is missing, is not valid YAML, or breaks the policy schema.
     """
-    import yaml
+    from .inputs import read_capped
+    from .yaml_loader import load_yaml
 
     path = Path(path)
-    if not path.exists():
-        raise PolicyError(f"{path}: policy file not found; pass its path (audit check path/to/audit.yaml) or create one with 'audit init'.")
-    if path.is_dir():
-        raise PolicyError(f"{path}: is a folder, not a policy file; pass the path of an audit.yaml.")
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        raw = read_capped(path, kind="policy", what="the policy file", error=PolicyError,
+                          hint="pass its path (audit check path/to/audit.yaml) or create one with 'audit init'")
+    except ValueError as exc:  # a NUL byte in the path (only possible from Python)
+        raise PolicyError(f"{_show(str(path))}: is not a usable path ({exc}); check the path.") from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PolicyError(f"{path}: is not UTF-8 text; save the policy as UTF-8 YAML.") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PolicyError(f"{path}: malformed YAML{where}: {problem}; fix the syntax.") from None
-    return policy_from_dict(document, source=path.resolve(), sha256=hashlib.sha256(raw).hexdigest())
+    document = load_yaml(text, path, PolicyError)
+    return policy_from_dict(document, source=_absolute(path), sha256=hashlib.sha256(raw).hexdigest())
 
 
 def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str | None = None) -> Policy:
@@ -268,7 +271,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
         "extends", "packs"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
-        v.fail("version", f"version {version} is not supported; this auditkit reads version 1")
+        v.fail("version", f"version {short_repr(version)} is not supported; this auditkit reads version 1")
 
     name = document.get("name")
     if name is None:
@@ -283,10 +286,14 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     sensitive = tuple(v.string_list(document.get("sensitive_features", []) or [], "sensitive_features"))
     if len(set(sensitive)) != len(sensitive):
         v.fail("sensitive_features", "lists a feature twice; list each once")
+    for i, feature in enumerate(sensitive):
+        if INTERSECTION_JOIN in f" {feature} ":
+            v.fail(f"sensitive_features[{i}]", f"'{_show(feature)}' contains '&' between spaces, which auditkit uses to name "
+                   "intersections (sex & age_group), so results would be ambiguous; rename the column (e.g. with '_' or 'and')")
     intersections = _intersections(v, document.get("intersections", []) or [], sensitive)
     fairness = _fairness_spec(v, document.get("fairness"), sensitive, intersections)
     explain = _explain_spec(v, document.get("explain"))
-    group_features = sensitive + tuple(" & ".join(i) for i in intersections)
+    group_features = sensitive + tuple(INTERSECTION_JOIN.join(i) for i in intersections)
     packs, pack_settings = _extends(v, document.get("extends"), document.get("packs"), model, sensitive)
     entries = _rule_entries(v, document.get("rules", []) or [], packs, pack_settings, sensitive, intersections)
     rules = _rules(v, entries, group_features, model, fairness, data, champion)
@@ -322,6 +329,11 @@ def check_columns(policy: Policy, columns: list[str], *, data_path: Path | None 
     need(policy.data.target, "data.target")
     for i, feature in enumerate(policy.sensitive_features):
         need(feature, f"sensitive_features[{i}]")
+    for i, names in enumerate(policy.intersections):
+        joined = INTERSECTION_JOIN.join(names)
+        if joined in cols:
+            v.fail(f"intersections[{i}]", f"the data file {shown} has a column named '{joined}', the name auditkit gives "
+                   "this intersection in results, so one would silently replace the other; rename the column")
     if policy.model is not None and policy.model.predictions is not None:
         need(policy.model.predictions.label, "model.predictions.label")
         if policy.model.predictions.score:
@@ -364,8 +376,8 @@ def _spark_source(v: "_Validator", raw: Any) -> tuple[Path, str]:
     if "://" in text:
         return Path(text.split("://", 1)[1]), text
     base = v.source.parent if v.source is not None else Path.cwd()
-    local = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
-    if local.exists():
+    local = _resolve(v, base, text, "data.path")
+    if _kind(v, local, "data.path", text) is not None:
         return local, str(local)
     if "/" in text or text.lower().endswith((".csv", ".gz", ".parquet", ".pq")):
         v.fail("data.path", f"the data '{text}' does not exist (looked for {local}); give a file, folder, URI or Spark table name")
@@ -463,23 +475,21 @@ def _fairness_spec(v: "_Validator", raw: Any, sensitive: tuple[str, ...], inters
             v.fail(f"fairness.metrics[{i}]", f"unknown metric '{m}'{_suggest(m, per_group)}; see docs/policy.md for the metric vocabulary")
     groups_raw = raw.get("reference_groups", {}) or {}
     v.mapping(groups_raw, "fairness.reference_groups")
-    names = set(sensitive) | {" & ".join(i) for i in intersections}
+    names = set(sensitive) | {INTERSECTION_JOIN.join(i) for i in intersections}
     reference_groups = {}
     for feature, group in groups_raw.items():
         if feature not in names:
-            v.fail(f"fairness.reference_groups.{feature}", f"'{feature}' is not a sensitive feature or intersection of this policy")
-        if not isinstance(group, (str, int, float, bool)):
-            v.fail(f"fairness.reference_groups.{feature}", "must be a single group value")
+            v.fail(f"fairness.reference_groups.{_show(feature)}", f"'{_show(feature)}' is not a sensitive feature or intersection of this policy (have: {', '.join(sorted(names)) or 'none'})")
+        if not isinstance(group, (str, int, float, bool)) or (isinstance(group, float) and not math.isfinite(group)):
+            v.fail(f"fairness.reference_groups.{_show(feature)}", f"must be a single group value, not {_what(group)}")
         reference_groups[str(feature)] = str(group)
-    min_group_size = v.integer(raw.get("min_group_size", 30), "fairness.min_group_size")
-    if min_group_size < 1:
-        v.fail("fairness.min_group_size", "must be at least 1")
+    min_group_size = v.integer(raw.get("min_group_size", 30), "fairness.min_group_size", 1, MAX_MIN_GROUP_SIZE)
     bootstrap = v.integer(raw.get("bootstrap", 1000), "fairness.bootstrap")
-    if bootstrap != 0 and not 50 <= bootstrap <= 100_000:
-        v.fail("fairness.bootstrap", f"must be 0 (no intervals) or between 50 and 100000 resamples, not {bootstrap}")
+    if bootstrap != 0 and not 50 <= bootstrap <= MAX_BOOTSTRAP:
+        v.fail("fairness.bootstrap", f"must be 0 (no intervals) or between 50 and {MAX_BOOTSTRAP:,} resamples, not {short_repr(bootstrap)}")
     confidence = v.number(raw.get("confidence", 0.95), "fairness.confidence")
     if not 0.5 <= confidence < 1.0:
-        v.fail("fairness.confidence", f"must be a level such as 0.9 or 0.95 (between 0.5 and 1), not {confidence}")
+        v.fail("fairness.confidence", f"must be a level such as 0.9 or 0.95 (between 0.5 and 1, below 1), not {confidence:g}")
     return FairnessSpec(metrics=metrics, reference_groups=reference_groups, min_group_size=min_group_size,
                         bootstrap=bootstrap, confidence=confidence)
 
@@ -490,9 +500,7 @@ def _explain_spec(v: "_Validator", raw: Any) -> ExplainSpec:
     v.mapping(raw, "explain")
     v.keys(raw, "explain", required=set(), optional={"enabled", "max_rows"})
     enabled = v.boolean(raw.get("enabled", True), "explain.enabled")
-    max_rows = v.integer(raw.get("max_rows", 2000), "explain.max_rows")
-    if not 10 <= max_rows <= 1_000_000:
-        v.fail("explain.max_rows", f"must be between 10 and 1000000, not {max_rows}")
+    max_rows = v.integer(raw.get("max_rows", 2000), "explain.max_rows", 10, MAX_EXPLAIN_ROWS)
     return ExplainSpec(enabled=enabled, max_rows=max_rows)
 
 
@@ -505,8 +513,8 @@ def _report_templates(v: "_Validator", raw: Any) -> Path | None:
         return None
     text = v.string(raw["templates"], "report.templates")
     base = v.source.parent if v.source is not None else Path.cwd()
-    folder = (base / text).resolve()
-    if not folder.is_dir():
+    folder = _resolve(v, base, text, "report.templates")
+    if _kind(v, folder, "report.templates", text) != "folder":
         v.fail("report.templates", f"templates folder '{text}' does not exist (looked for {folder}); paths are relative to the policy file")
     return folder
 
@@ -514,16 +522,28 @@ def _report_templates(v: "_Validator", raw: Any) -> Path | None:
 def _waiver(v: "_Validator", raw: Any, key: str) -> Waiver:
     v.mapping(raw, key)
     v.keys(raw, key, required={"reason", "approved_by", "expires"}, optional=set())
-    expires = raw["expires"]
-    if isinstance(expires, str):
-        try:
-            expires = date.fromisoformat(expires)
-        except ValueError:
-            v.fail(f"{key}.expires", f"must be a date written YYYY-MM-DD, not {raw['expires']!r}")
-    if not isinstance(expires, date):
-        v.fail(f"{key}.expires", f"must be a date written YYYY-MM-DD, not {expires!r}")
+    expires = _date(v, raw["expires"], f"{key}.expires")
     return Waiver(reason=v.string(raw["reason"], f"{key}.reason"),
                   approved_by=v.string(raw["approved_by"], f"{key}.approved_by"), expires=expires)
+
+
+def _date(v: "_Validator", value: Any, key: str) -> date:
+    """A calendar day written YYYY-MM-DD (YAML reads it as a date; quoted, it is text)."""
+    from datetime import datetime
+
+    if isinstance(value, str) and len(value) <= 40:
+        import re
+
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+    if isinstance(value, datetime):
+        v.fail(key, f"must be a day written YYYY-MM-DD, not a date and time ({short_repr(value.isoformat())})")
+    if not isinstance(value, date):
+        v.fail(key, f"must be a date written YYYY-MM-DD, not {_what(value)}")
+    return value
 
 
 def _rules(v, entries, group_features, model, fairness, data, champion=None) -> tuple[Rule, ...]:
@@ -653,7 +673,7 @@ def _extends(v: "_Validator", raw: Any, settings_raw: Any, model, sensitive) -> 
     v.mapping(settings_raw, "packs")
     for name in settings_raw:
         if name not in names:
-            v.fail(f"packs.{name}", f"sets parameters of '{name}', which is not in extends; add it to extends or remove this section")
+            v.fail(f"packs.{_show(name)}", f"sets parameters of '{_show(name)}', which is not in extends; add it to extends or remove this section")
     settings = {}
     for i, pack in enumerate(packs):
         if model is None:
@@ -682,7 +702,9 @@ def _pack_settings(v: "_Validator", pack, raw: Any, model) -> dict:
         elif spec.type == "number":
             value = v.number(value, at)
             if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-                v.fail(at, f"must be between {spec.min:g} and {spec.max:g}, not {value:g}")
+                low = f"{spec.min:g}" if spec.min is not None else "-inf"
+                high = f"{spec.max:g}" if spec.max is not None else "inf"
+                v.fail(at, f"must be between {low} and {high}, not {value:g}")
         elif spec.type in ("text", "column"):
             value = " ".join(v.string(value, at).split()) if spec.type == "text" else v.string(value, at)
         elif spec.type == "choice":
@@ -692,14 +714,7 @@ def _pack_settings(v: "_Validator", pack, raw: Any, model) -> dict:
                 value = [value]
             value = v.string_list(value, at)
         elif spec.type == "date":
-            if isinstance(value, str):
-                try:
-                    value = date.fromisoformat(value)
-                except ValueError:
-                    v.fail(at, f"must be a date written YYYY-MM-DD, not {value!r}")
-            if not isinstance(value, date):
-                v.fail(at, f"must be a date written YYYY-MM-DD, not {value!r}")
-            value = value.isoformat()
+            value = _date(v, value, at).isoformat()
         values[key] = value
     if pack.name == "nyc-ll144":
         if values["sex"] == values["race_ethnicity"]:
@@ -722,7 +737,7 @@ def _rule_entries(v: "_Validator", raw: Any, packs, settings, sensitive, interse
             if template.get("for_each") == "sensitive_features":
                 features = list(sensitive)
                 if settings[pack.name].get("include_intersections"):
-                    features += [" & ".join(x) for x in intersections]
+                    features += [INTERSECTION_JOIN.join(x) for x in intersections]
                 for feature in features:
                     rid = f"{template['id']}:{feature}"
                     inherited.append([f"extends[{i}] (rule '{rid}' of pack {pack.name})",
@@ -738,16 +753,16 @@ def _rule_entries(v: "_Validator", raw: Any, packs, settings, sensitive, interse
         if not targets:
             if inherited and "metric" not in item and "id" in item:
                 ids = ", ".join(sorted({e[1]["id"] for e in inherited} | {e[3] for e in inherited}))
-                v.fail(key, f"rule '{item['id']}' has no metric and matches no rule of the extended packs (their ids: {ids})")
+                v.fail(key, f"rule '{_show(item['id'])}' has no metric and matches no rule of the extended packs (their ids: {ids})")
             own.append((key, item, None))
             continue
         for name in item:
             if name not in OVERRIDE_KEYS:
-                v.fail(f"{key}.{name}", f"rule '{item['id']}' overrides a pack rule; '{name}' cannot be overridden (allowed: {', '.join(sorted(OVERRIDE_KEYS - {'id'}))})")
+                v.fail(f"{key}.{_show(name)}", f"rule '{_show(item['id'])}' overrides a pack rule; '{_show(name)}' cannot be overridden (allowed: {', '.join(sorted(OVERRIDE_KEYS - {'id'}))})")
         for entry in targets:
             for fixed in ("metric", "feature"):
                 if fixed in item and item[fixed] != entry[1].get(fixed):
-                    v.fail(f"{key}.{fixed}", f"rule '{item['id']}' overrides pack rule '{entry[1]['id']}', whose {fixed} is {entry[1].get(fixed)!r}; remove '{fixed}' or give the rule a new id")
+                    v.fail(f"{key}.{fixed}", f"rule '{_show(item['id'])}' overrides pack rule '{entry[1]['id']}', whose {fixed} is {short_repr(entry[1].get(fixed))}; remove '{fixed}' or give the rule a new id")
             merged = {**entry[1], **{k: val for k, val in item.items() if k not in ("id", "metric", "feature")}}
             if "min" in item or "max" in item:  # a new threshold replaces the pack's bounds
                 merged = {k: val for k, val in merged.items() if k not in ("min", "max") or k in item}
@@ -771,12 +786,13 @@ class _Validator:
         allowed = required | optional
         for k in mapping:
             if not isinstance(k, str):
-                self.fail(where, f"key {k!r} must be text")
+                self.fail(where, f"key {short_repr(k)} must be text (one of: {', '.join(sorted(allowed))})")
             if k not in allowed:
-                full = f"{where}.{k}" if where else k
+                shown = _show(k)
+                full = f"{where}.{shown}" if where else shown
                 if not where and k in RESERVED_KEYS:
-                    self.fail(full, f"unknown key '{k}' ({RESERVED_KEYS[k]} are not supported by this auditkit version); remove it")
-                self.fail(full, f"unknown key '{k}'{_suggest(k, allowed)}; allowed here: {', '.join(sorted(allowed))}")
+                    self.fail(full, f"unknown key '{shown}' ({RESERVED_KEYS[k]} are not supported by this auditkit version); remove it")
+                self.fail(full, f"unknown key '{shown}'{_suggest(k, allowed)}; allowed here: {', '.join(sorted(allowed))}")
         for k in sorted(required):
             if k not in mapping or mapping[k] is None:
                 full = f"{where}.{k}" if where else k
@@ -800,46 +816,128 @@ class _Validator:
             self.fail(key, f"must be a list, not {_type_name(value)}")
         return [self.string(item, f"{key}[{i}]") for i, item in enumerate(value)]
 
-    def integer(self, value: Any, key: str) -> int:
+    def integer(self, value: Any, key: str, low: int | None = None, high: int | None = None) -> int:
+        """A whole number (``true``/``false`` are not numbers), within ``[low, high]`` when given."""
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(key, f"must be a whole number, not {_type_name(value)} {value!r}")
+            self.fail(key, f"must be a whole number, not {_what(value)}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.fail(key, f"must be {_range_text(low, high)}, not {short_repr(value)}")
         return value
 
     def number(self, value: Any, key: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(key, f"must be a number, not {_type_name(value)} {value!r}")
+            self.fail(key, f"must be a number, not {_what(value)}{_exponent_hint(value)}")
         import math
 
-        if not math.isfinite(value):
-            self.fail(key, f"must be a finite number, not {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the float range
+            number = math.inf
+        if not math.isfinite(number):
+            self.fail(key, f"must be a finite number, not {short_repr(value)}")
+        return number
 
     def boolean(self, value: Any, key: str) -> bool:
         if not isinstance(value, bool):
-            self.fail(key, f"must be true or false, not {value!r}")
+            self.fail(key, f"must be true or false, not {short_repr(value)}")
         return value
 
     def choice(self, value: Any, key: str, choices: tuple[str, ...]) -> str:
-        if value not in choices:
-            self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+        if not isinstance(value, str) or value not in choices:
+            self.fail(key, f"must be one of {', '.join(choices)}, not {short_repr(value)}")
         return value
 
     def path(self, value: Any, key: str, what: str) -> Path:
         text = self.string(value, key)
         base = self.source.parent if self.source is not None else Path.cwd()
-        resolved = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
-        if not resolved.exists():
+        resolved = _resolve(self, base, text, key)
+        kind = _kind(self, resolved, key, text)
+        if kind is None:
             self.fail(key, f"{what} '{text}' does not exist (looked for {resolved}); paths are relative to the policy file")
-        if resolved.is_dir():
+        if kind == "folder":
             self.fail(key, f"{what} '{text}' is a folder; give the path of a file")
         return resolved
 
 
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute without following symbolic links, so messages name what the user wrote
+    (a link to ``/dev/zero`` is reported under its own name, then refused for what it leads to)."""
+    import os
+
+    return Path(os.path.abspath(path))
+
+
+def _resolve(v: "_Validator", base: Path, text: str, key: str) -> Path:
+    """``text`` as an absolute path, relative to ``base`` (the policy's folder) unless absolute."""
+    try:
+        return _absolute(base / text)
+    except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop, ...
+        v.fail(key, f"'{_show(text)}' is not a usable path ({_show(str(exc))}); check the path")
+
+
+def _kind(v: "_Validator", path: Path, key: str, text: str) -> str | None:
+    """``"file"``, ``"folder"`` or None when nothing is there; an unusable path is a PolicyError."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, no permission, a loop
+        reason = getattr(exc, "strerror", None) or _show(str(exc))
+        v.fail(key, f"'{_show(text)}' cannot be used as a path ({reason}); check the path")
+    return "folder" if stat.S_ISDIR(mode) else "file"
+
+
 def _require_file(path: Path, option: str, source, what: str) -> None:
-    if not path.exists():
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except (OSError, ValueError) as exc:
+        raise PolicyError(f"{option} {path}: cannot be used as a path ({getattr(exc, 'strerror', None) or exc}); check the path.") from None
+    if not exists:
         raise PolicyError(f"{option} {path}: {what} does not exist; check the path.")
-    if path.is_dir():
+    if is_dir:
         raise PolicyError(f"{option} {path}: is a folder; give the path of {what}.")
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """A value from the policy for a message: text as it is (shortened), anything else summarised."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    return short_repr(value, limit)
+
+
+def _exponent_hint(value: Any) -> str:
+    """YAML 1.1 reads ``1e-3`` and ``1.5e3`` as text: its exponent needs a dot and a sign."""
+    import re
+
+    if isinstance(value, str) and len(value) < 100 and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*", value):
+        return " (YAML reads an exponent as a number only when written like 1.0e-3 or 1.5e+3)"
+    return ""
+
+
+def _what(value: Any) -> str:
+    """A value for "must be X, not ...": its kind and, for a single value, the value itself."""
+    if isinstance(value, (dict, list, tuple, set)):
+        return short_repr(value)  # "a list of 3 items"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return short_repr(value)  # "a number of about 501 digits"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    return f"{_type_name(value)} {short_repr(value)}"
+
+
+def _range_text(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f"a whole number from {low:,} to {high:,}"
+    if low is not None:
+        return f"a whole number of at least {low:,}"
+    return f"a whole number of at most {high:,}"
 
 
 def _suggest(word: str, options) -> str:

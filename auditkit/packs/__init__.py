@@ -79,12 +79,10 @@ def load_pack(name: str) -> Pack:
     AuditkitError
         The pack file is malformed (a broken installation).
     """
-    import yaml
-
     if name not in pack_names():
         raise KeyError(name)
     source = f"auditkit/packs/{name}.yaml"
-    raw = yaml.safe_load(files("auditkit.packs").joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
+    raw = _read_pack(files("auditkit.packs").joinpath(f"{name}.yaml"), source)
 
     def bad(what: str) -> AuditkitError:
         return AuditkitError(f"{source}: {what}; the pack file is malformed, reinstall auditkit.")
@@ -118,6 +116,34 @@ def load_pack(name: str) -> Pack:
     return Pack(name=name, title=raw["title"].strip(), description=" ".join(raw["description"].split()),
                 framing=" ".join(raw["framing"].split()), settings=settings,
                 rules=tuple(dict(r) for r in rules), sections=sections)
+
+
+def _read_pack(resource, source: str) -> Any:
+    """The parsed YAML of one pack file, read like every YAML file auditkit opens: capped in size,
+    regular files only, and through the strict loader (no duplicate keys, bounded aliases)."""
+    from pathlib import Path
+
+    from ..inputs import read_capped
+    from ..yaml_loader import load_yaml
+
+    hint = "the pack file is damaged, reinstall auditkit"
+    if isinstance(resource, Path):
+        data = read_capped(resource, kind="policy", what="a policy pack file", error=AuditkitError, hint=hint)
+    else:  # a pack inside a zip or another importer: no file to stat, read it capped all the same
+        from ..inputs import LIMITS
+
+        try:
+            with resource.open("rb") as handle:
+                data = handle.read(LIMITS["policy"] + 1)
+        except OSError as exc:
+            raise AuditkitError(f"{source}: cannot be read ({exc}); {hint}.") from None
+        if len(data) > LIMITS["policy"]:
+            raise AuditkitError(f"{source}: is over auditkit's size limit for a policy file; {hint}.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AuditkitError(f"{source}: is not UTF-8 text; {hint}.") from None
+    return load_yaml(text, source, AuditkitError)
 
 
 def available_packs() -> list[Pack]:
