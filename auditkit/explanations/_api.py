@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExplanationError
+from ..model import describe_exception
 from . import _agnostic
 from ._fast import Attribution, FastPathUnavailable, explain_fast, parse_tree_model
 from ._output import OutputSpec, refine_margin, resolve_outputs
@@ -87,8 +88,51 @@ def explain(
     ------
     ExplanationError
         The model cannot be explained (no predict method, multiclass without
-        ``positive_class``, fails on ``X``...) or the arguments are invalid.
+        ``positive_class``, fails on ``X``...) or the arguments are invalid. Whatever the
+        model's own code raises while it is explained -- ``SystemExit`` and other
+        ``BaseException`` subclasses included; only ``KeyboardInterrupt`` goes through --
+        becomes an ExplanationError.
     """
+    try:
+        return _explain(
+            model,
+            X,
+            sensitive_features=sensitive_features,
+            intersections=intersections,
+            positive_class=positive_class,
+            max_rows=max_rows,
+            max_background=max_background,
+            min_group_rows=min_group_rows,
+            seed=seed,
+            progress=progress,
+            proxy_min_association=proxy_min_association,
+            proxy_min_share=proxy_min_share,
+        )
+    except (ExplanationError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - model code (attributes, predict, transform) may raise anything
+        raise ExplanationError(
+            f"the model could not be explained ({describe_exception(exc)}); "
+            "check that the model predicts on the audited data."
+        ) from exc
+
+
+def _explain(
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    sensitive_features: pd.DataFrame | None,
+    intersections: Sequence[Sequence[str]],
+    positive_class: Any,
+    max_rows: int,
+    max_background: int,
+    min_group_rows: int,
+    seed: int,
+    progress: bool | None,
+    proxy_min_association: float,
+    proxy_min_share: float,
+) -> ExplanationResult:
+    """:func:`explain` without the guard around model code."""
     _check_budget(max_rows=max_rows, max_background=max_background, min_group_rows=min_group_rows)
     X = _model_frame(model, X)
     show = resolve_progress(progress)
@@ -213,7 +257,7 @@ def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, mi
         except ExplanationError:
             raise
         except Exception as exc:  # noqa: BLE001 - an unexpected model: fall back, don't crash
-            notes.append(f"The exact {plan.method} path failed ({type(exc).__name__}: {exc}).")
+            notes.append(f"The exact {plan.method} path failed ({describe_exception(exc)}).")
         else:
             if (rows, background_rows) != (max_rows, max_background):
                 notes.append(
@@ -293,12 +337,11 @@ def _pool(X: pd.DataFrame, rows: np.ndarray, background: np.ndarray) -> pd.DataF
 def _evaluate(spec: OutputSpec, frame: pd.DataFrame) -> np.ndarray:
     try:
         values = np.asarray(spec.fn(frame), dtype=np.float64).reshape(len(frame))
-    except ExplanationError:
+    except (ExplanationError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - report any model failure as one sentence
-        message = " ".join(str(exc).split())[:200]
+    except BaseException as exc:  # noqa: BLE001 - model code may raise anything, SystemExit included
         raise ExplanationError(
-            f"the model failed to compute its {spec.label} on X ({type(exc).__name__}: {message}); "
+            f"the model failed to compute its {spec.label} on X ({describe_exception(exc)}); "
             "pass X with the columns and dtypes the model was trained on."
         ) from exc
     return values
@@ -319,12 +362,11 @@ def _explain_agnostic(
         )
     try:
         method, values = _agnostic.explain_agnostic(spec.fn, pool, n_explained, seed=seed, progress=progress)
-    except ExplanationError:
+    except (ExplanationError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001
-        message = " ".join(str(exc).split())[:200]
+    except BaseException as exc:  # noqa: BLE001 - model code may raise anything, SystemExit included
         raise ExplanationError(
-            f"the model-agnostic explainer failed on this model ({type(exc).__name__}: {message}); "
+            f"the model-agnostic explainer failed on this model ({describe_exception(exc)}); "
             "check that the model predicts on rows that mix values of X."
         ) from exc
     return Attribution(

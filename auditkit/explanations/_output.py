@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExplanationError
+from ..sanitize import short_repr
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class OutputSpec:
     kind: str
     label: str
     fn: Callable[[pd.DataFrame], np.ndarray]
+
+
+def _show(classes: list) -> str:
+    """The classes for a message: a few of them, each cut short (they come from the model)."""
+    shown = ", ".join(short_repr(c, 40) for c in classes[:8])
+    return f"[{shown}{', ...' if len(classes) > 8 else ''}]"
 
 
 def raw_margin_method(estimator: Any) -> str | None:
@@ -92,19 +99,19 @@ def resolve_outputs(model: Any, positive_class: Any = None) -> tuple[list[Output
     classes = list(np.asarray(classes).tolist())
     if len(classes) < 2:
         raise ExplanationError(
-            f"the classifier was fitted on a single class ({classes!r}); retrain it on at least two classes."
+            f"the classifier was fitted on a single class ({_show(classes)}); retrain it on at least two classes."
         )
     if positive_class is None:
         if len(classes) > 2:
             raise ExplanationError(
-                f"the classifier has {len(classes)} classes {classes!r}; pass positive_class to choose the class "
+                f"the classifier has {len(classes)} classes {_show(classes)}; pass positive_class to choose the class "
                 "whose probability is explained."
             )
         positive_class = classes[1]
     matches = [i for i, c in enumerate(classes) if c == positive_class or str(c) == str(positive_class)]
     if not matches:
         raise ExplanationError(
-            f"positive_class {positive_class!r} is not one of the model's classes {classes!r}; pass one of them."
+            f"positive_class {short_repr(positive_class)} is not one of the model's classes {_show(classes)}; pass one of them."
         )
     index = matches[0]
     positive_class = classes[index]

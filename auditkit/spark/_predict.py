@@ -85,7 +85,8 @@ def predict_spark(
     DataError, ModelError
         As the one-machine ``encode_target`` / ``predict_with_model`` would.
     """
-    from auditkit.predictions import label_key, model_feature_columns
+    from auditkit.model import run_model_code
+    from auditkit.predictions import label_key, model_classes, model_feature_columns
 
     estimator = getattr(loaded_model, "estimator", loaded_model)
     path = getattr(loaded_model, "path", "model")
@@ -95,10 +96,11 @@ def predict_spark(
         features = model_feature_columns(estimator, columns, exclude={target, *exclude, *output_columns}, path=path)
     else:
         features = tuple(feature_columns)
-    classes = [label_key(c) for c in getattr(estimator, "classes_", [])]
+    classes = model_classes(estimator, path) or []
     if classes and positive not in classes:
         raise ModelError(f"{path}: the model's classes ({', '.join(classes)}) do not include the positive label '{positive}'; check data.positive_label.")
-    use_proba = hasattr(estimator, "predict_proba") and bool(classes)
+    use_proba = bool(classes) and run_model_code(path, "looking up predict_proba failed",
+                                                 lambda: hasattr(estimator, "predict_proba"))
     if use_proba and len(classes) != 2:
         raise ModelError(f"{path}: the model has {len(classes)} classes; auditkit audits binary classifiers.")
     index = classes.index(positive) if use_proba else None
@@ -110,15 +112,23 @@ def predict_spark(
     def apply(batches):
         import numpy as np
 
-        from auditkit.predictions import _keys
+        from auditkit.predictions import _keys, check_probabilities
 
         for batch in batches:
             true = (_keys(batch[target]).to_numpy() == positive).astype(np.int8)
+            X = batch[features]
+            # The same guards as on one machine: whatever the model raises is a ModelError, and
+            # its probabilities are checked before they are judged.
             if use_proba:
-                score = np.asarray(estimator.predict_proba(batch[features]), dtype=float)[:, index]
+                proba = run_model_code(path, "predict_proba() failed on a Spark partition",
+                                       lambda: estimator.predict_proba(X))
+                score = check_probabilities(proba, n_rows=len(X), n_classes=2, path=path)[:, index]
                 pred = (score >= threshold).astype(np.int8)
             else:
-                raw = estimator.predict(batch[features])
+                raw = run_model_code(path, "predict() failed on a Spark partition",
+                                     lambda: np.asarray(estimator.predict(X)).reshape(-1))
+                if len(raw) != len(X):
+                    raise ModelError(f"{path}: the model returned {len(raw)} predictions for {len(X)} rows.")
                 pred = np.array([label_key(v) == positive for v in raw], dtype=np.int8)
                 score = np.full(len(batch), np.nan)
             out = batch.drop(columns=[c for c in output_columns if c in batch.columns])
