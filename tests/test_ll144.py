@@ -231,10 +231,11 @@ def test_ll144_command_without_ll144_results(tmp_path, demo_dir):
 
     results = run_audit(demo_dir / "audit.yaml", explain=False).to_dict()
     (tmp_path / "plain").mkdir()
-    (tmp_path / "plain" / "ll144.html").write_text("from an earlier run", encoding="utf-8")
+    (tmp_path / "plain" / "ll144.html").write_text("a file of the user's, not auditkit's", encoding="utf-8")
     outputs = write_outputs(results, tmp_path / "plain")
     assert outputs.ll144_html is None
-    assert not (tmp_path / "plain" / "ll144.html").exists(), "a stale LL144 summary must not outlive its run"
+    assert (tmp_path / "plain" / "ll144.html").read_text(encoding="utf-8") == "a file of the user's, not auditkit's", \
+        "auditkit deletes only files its own manifest lists"
     result = CliRunner().invoke(cli, ["ll144", str(tmp_path / "plain" / "results.json"), "-o", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "has no LL144 bias audit" in result.output

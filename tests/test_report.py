@@ -93,7 +93,9 @@ def test_write_outputs_is_atomic_and_appends_github_summary(demo_results, tmp_pa
     summary = tmp_path / "step_summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     paths = write_outputs(demo_results, tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "report.html", "results.json", "summary.md"]
+    # The hidden manifest records the set (docs/ci.md); nothing else is left beside the outputs.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".auditkit-manifest.json", "junit.xml", "report.html",
+                                                                  "results.json", "summary.md"]
     assert json.loads(paths.results.read_text()) == demo_results
     assert summary.read_text().startswith("## ")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..sanitize import terminal_safe
+
 STATUS_LABELS = {
     "pass": ("PASS", "✔"),
     "fail": ("FAIL", "✖"),
@@ -21,6 +23,8 @@ def fmt_number(value, digits: int = 3) -> str:
         return f"{value:,}"
     if value != value:  # NaN should never reach here, but never crash the report on it
         return "—"
+    if abs(value) >= 1e9:  # a policy may write 1e308: no one reads 309 digits
+        return f"{value:.{digits}g}"
     if float(value).is_integer() and (abs(value) >= 1 or value == 0):
         return f"{int(value):,}"
     if abs(value) >= 1000:
@@ -55,3 +59,9 @@ def fmt_percent(value, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{100 * value:.{digits}f}%"
+
+
+def term(value) -> str:
+    """Text from an input, fit for a terminal or a CI log: controls, line breaks, bidi marks
+    and lone surrogates (which no terminal encoding can write) shown as visible escapes."""
+    return terminal_safe(value)

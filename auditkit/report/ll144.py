@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from ..errors import DataError
+from ..sanitize import csv_cell
 
 __all__ = ["CSV_COLUMNS", "render_ll144_csv", "render_ll144_html", "write_ll144"]
 
@@ -47,11 +48,19 @@ def render_ll144_html(results: dict, *, templates: Path | None = None) -> str:
 
 
 def render_ll144_csv(results: dict) -> str:
-    """One row per category of every table, plus one row per table for the unknown category."""
+    """One row per category of every table, plus one row per table for the unknown category.
+
+    The file is meant for publication, so every cell goes through :func:`csv_cell`: a category
+    named ``=HYPERLINK(...)`` is written as ``'=HYPERLINK(...)``, text no spreadsheet runs.
+    """
     ll144 = _section(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+
+    def writerow(cells) -> None:
+        writer.writerow([csv_cell(c) for c in cells])
+
+    writerow(CSV_COLUMNS)
     rate_kind = "scoring_rate" if ll144["mode"] == "scoring" else "selection_rate"
     share = f"{ll144['exclude_below']:.0%}"
     for table in ll144["tables"]:
@@ -59,12 +68,12 @@ def render_ll144_csv(results: dict) -> str:
             note = "most selected" if c.get("is_reference") else ""
             if c["excluded"]:
                 note = f"excluded from the impact ratios: under {share} of the data"
-            writer.writerow([table["name"], c.get("sex") or "", c.get("race_ethnicity") or "", c["n"], c["selected"],
-                             _num(c["rate"]), rate_kind, _num(c["impact_ratio"]), _num(c["share"]),
-                             "true" if c["excluded"] else "false", note])
-        writer.writerow([table["name"], "(unknown)" if table["name"] != "race_ethnicity" else "",
-                         "(unknown)" if table["name"] != "sex" else "", table["unknown"], "", "", rate_kind, "", "",
-                         "true", "unknown category: not included in the calculations"])
+            writerow([table["name"], c.get("sex") or "", c.get("race_ethnicity") or "", c["n"], c["selected"],
+                      _num(c["rate"]), rate_kind, _num(c["impact_ratio"]), _num(c["share"]),
+                      "true" if c["excluded"] else "false", note])
+        writerow([table["name"], "(unknown)" if table["name"] != "race_ethnicity" else "",
+                  "(unknown)" if table["name"] != "sex" else "", table["unknown"], "", "", rate_kind, "", "",
+                  "true", "unknown category: not included in the calculations"])
     return buffer.getvalue()
 
 
@@ -73,13 +82,17 @@ def _num(value) -> str:
 
 
 def write_ll144(results_path: str | Path, out_dir: str | Path, *, templates: Path | None = None) -> tuple[Path, Path]:
-    """``audit ll144``: re-create ll144.html and ll144.csv from a saved results.json."""
+    """``audit ll144``: re-create ll144.html and ll144.csv from a saved results.json.
+
+    Both are rendered before anything is written, then added to the folder's output set
+    together (:func:`auditkit.outputs.write_output_set`); other files there are left alone.
+    """
+    from ..outputs import write_output_set
     from .rerender import load_results
-    from .writers import write_documents
 
     results = load_results(results_path)
     _section(results, results_path)
     out = Path(out_dir)
-    write_documents({"ll144.html": render_ll144_html(results, templates=templates),
-                     "ll144.csv": render_ll144_csv(results)}, out)
+    documents = {"ll144.html": render_ll144_html(results, templates=templates), "ll144.csv": render_ll144_csv(results)}
+    write_output_set(out, documents, replace_set=False, hint="choose another folder with -o")
     return out / "ll144.html", out / "ll144.csv"

@@ -1,8 +1,13 @@
-"""The compact terminal summary printed by ``audit check``."""
+"""The compact terminal summary printed by ``audit check``.
+
+Rule ids, group names, the policy name, reasons and paths come from inputs; each passes through
+:func:`~auditkit.report.formatting.term`, so a carriage return or an ANSI escape in them shows
+as ``\\r``/``\\x1b`` text instead of repainting the line (a failing row shown as "PASS").
+"""
 
 from __future__ import annotations
 
-from .formatting import fmt_interval, fmt_number, fmt_threshold, status_icon, status_label
+from .formatting import fmt_interval, fmt_number, fmt_threshold, status_icon, status_label, term
 
 __all__ = ["terminal_summary", "verdict_line"]
 
@@ -15,7 +20,7 @@ def verdict_line(results: dict) -> str:
         if summary.get(key):
             parts.append(f"{summary[key]} {label}")
     name = (results.get("policy") or {}).get("name", "audit")
-    return f"{word}: {name} — {', '.join(parts)}"
+    return f"{word}: {term(name)} — {', '.join(parts)}"
 
 
 def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
@@ -27,8 +32,9 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
         scope = r.get("feature") or "all"
         if r.get("group") and r["status"] != "pass":
             scope += f" ({r['group']})"
-        rows.append((f"{status_icon(r['status'])} {status_label(r['status'])}", r["id"], r["metric"], scope,
-                     observed, fmt_threshold(r.get("threshold", {})), "gates" if r.get("gating") else ""))
+        rows.append(tuple(term(cell) for cell in (
+            f"{status_icon(r['status'])} {status_label(r['status'])}", r["id"], r["metric"], scope,
+            observed, fmt_threshold(r.get("threshold", {})), "gates" if r.get("gating") else "")))
     header = ("status", "rule", "metric", "scope", "observed", "threshold", "")
     lines = []
     if rows:
@@ -49,14 +55,14 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
         lines.append("contract: holds" if contract["passed"] else f"contract: {contract['total_failures']:,} failing values in {len(contract['violations'])} checks")
     explanations = results.get("explanations") or {}
     if explanations.get("status") in ("skipped", "error"):
-        lines.append(f"explanations {explanations['status']}: {explanations.get('reason', '')}")
+        lines.append(f"explanations {term(explanations['status'])}: {term(explanations.get('reason', ''))}")
     lines.append("")
     lines.append(verdict_line(results))
     if outputs is not None:
-        lines.append(f"report:  {outputs.report}")
-        lines.append(f"results: {outputs.results}   junit: {outputs.junit.name}   summary: {outputs.summary.name}")
+        lines.append(f"report:  {term(outputs.report)}")
+        lines.append(f"results: {term(outputs.results)}   junit: {term(outputs.junit.name)}   summary: {term(outputs.summary.name)}")
         if getattr(outputs, "ll144_html", None) is not None:
-            lines.append(f"LL144:   {outputs.ll144_html}   csv: {outputs.ll144_csv.name}")
+            lines.append(f"LL144:   {term(outputs.ll144_html)}   csv: {term(outputs.ll144_csv.name)}")
     return "\n".join(lines)
 
 

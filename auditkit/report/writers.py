@@ -1,26 +1,31 @@
-"""Rendering every output from a results document, and writing them atomically.
+"""Rendering every output from a results document, and writing them as one set.
 
-All outputs are rendered in memory first; then they are written to a staging folder inside
-the output folder and moved into place one by one with ``os.replace``. A run that fails
-while rendering or writing never leaves a new half-written report, and earlier outputs are
-replaced only once every new file is complete.
+All outputs are rendered in memory first; then :func:`auditkit.outputs.write_output_set`
+stages them in the output folder and switches them in as a set under the folder's lock, with
+a manifest (``.auditkit-manifest.json``) that makes a half-switched folder detectable. A run
+that fails while rendering writes nothing; one that fails while writing puts the previous
+outputs back. Nothing auditkit did not write is ever deleted.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import OutputError
+from ..outputs import write_output_set
+from ..sanitize import terminal_safe
 from .templates import environment
 from .view import build_view
 
 __all__ = ["OutputPaths", "render_html", "render_json", "render_junit", "render_summary_md", "write_documents",
            "write_outputs"]
+
+
+#: Every file ``audit check`` can write; the only names a new run may remove from an earlier set.
+CHECK_OUTPUTS = frozenset({"results.json", "report.html", "junit.xml", "summary.md", "ll144.html", "ll144.csv"})
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,11 @@ def render_summary_md(results: dict, *, templates: Path | None = None) -> str:
 
 
 def render_junit(results: dict) -> str:
-    """JUnit XML: one test case per rule (failure = fails the gate, skipped = warning only)."""
+    """JUnit XML: one test case per rule (failure = fails the gate, skipped = warning only).
+
+    Every attribute and text passes through :func:`_xml_safe`, so names full of control
+    characters, lone surrogates or U+FFFE still give a file every XML parser reads.
+    """
     import xml.etree.ElementTree as ET
 
     rules = results.get("rules", [])
@@ -60,19 +69,19 @@ def render_junit(results: dict) -> str:
     skipped = sum(1 for r in rules if not r.get("gating") and r["status"] != "pass")
     name = (results.get("policy") or {}).get("name", "audit")
     suite = ET.Element("testsuite", {
-        "name": f"auditkit: {name}", "tests": str(len(rules)), "failures": str(failures),
+        "name": _xml_safe(f"auditkit: {name}"), "tests": str(len(rules)), "failures": str(failures),
         "errors": str(errors), "skipped": str(skipped), "time": "0",
-        "timestamp": (results.get("provenance") or {}).get("finished_at", ""),
+        "timestamp": _xml_safe((results.get("provenance") or {}).get("finished_at", "")),
     })
     for rule in rules:
-        case = ET.SubElement(suite, "testcase", {"classname": f"auditkit.{_xml_safe(name)}", "name": _xml_safe(rule["id"]), "time": "0"})
+        case = ET.SubElement(suite, "testcase", {"classname": _xml_safe(f"auditkit.{name}"), "name": _xml_safe(rule["id"]), "time": "0"})
         message = _xml_safe(f"[{rule['status']}] {rule.get('message', '')}")
         if rule["status"] == "pass":
             continue
         if rule.get("gating"):
             tag = "error" if rule["status"] == "error" else "failure"
-            el = ET.SubElement(case, tag, {"message": message, "type": rule["status"]})
-            el.text = _xml_safe(_detail(rule))
+            el = ET.SubElement(case, tag, {"message": message, "type": _xml_safe(rule["status"])})
+            el.text = _xml_safe(_detail(rule), keep_newlines=True)
         else:
             ET.SubElement(case, "skipped", {"message": message})
     root = ET.Element("testsuites", {"name": "auditkit", "tests": str(len(rules)), "failures": str(failures),
@@ -91,9 +100,22 @@ def _detail(rule: dict) -> str:
     return "\n".join(lines)
 
 
-def _xml_safe(text: str) -> str:
-    """Drop characters XML 1.0 cannot hold (ElementTree escapes the rest)."""
-    return "".join(ch for ch in str(text) if ch in "\t\n\r" or ord(ch) >= 0x20 and ord(ch) not in (0xFFFE, 0xFFFF))
+def _xml_safe(text, *, keep_newlines: bool = False) -> str:
+    """Text XML 1.0 can hold, with what it cannot shown as visible escapes.
+
+    Control characters (and line breaks, unless ``keep_newlines``) become ``\\x1b``-style
+    escapes; lone surrogates and the non-characters U+FFFE/U+FFFF, which XML 1.0 forbids
+    (ElementTree would write them and every parser would then reject the file), become
+    ``\\ud800``-style escapes. ElementTree escapes ``<``, ``&`` and quotes.
+    """
+    return _XML_FORBIDDEN.sub(_escape_code, terminal_safe(text, keep_newlines=keep_newlines))
+
+
+_XML_FORBIDDEN = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape_code(match: "re.Match") -> str:
+    return f"\\u{ord(match.group(0)):04x}"
 
 
 def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None = None,
@@ -118,49 +140,26 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
 
         documents["ll144.html"] = render_ll144_html(results, templates=templates)
         documents["ll144.csv"] = render_ll144_csv(results)
-    write_documents(documents, out_dir)
-    out = Path(out_dir)
+    write_output_set(out, documents, replace_set=True, removable=CHECK_OUTPUTS, hint="choose another folder with --out")
     if github_summary and os.environ.get("GITHUB_STEP_SUMMARY"):
         try:
-            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(documents["summary.md"] + "\n")
         except OSError:
             pass  # a CI nicety; the audit's own outputs are already written
+    # An LL144 summary of an earlier run is removed by the switch only when that run's manifest
+    # lists it unchanged; a file auditkit did not write is never deleted.
     has_ll144 = "ll144.html" in documents
-    if not has_ll144:  # an LL144 summary left by an earlier run would no longer match these results
-        for name in ("ll144.html", "ll144.csv"):
-            try:
-                (out / name).unlink(missing_ok=True)
-            except OSError:
-                pass
     return OutputPaths(folder=out, report=out / "report.html", results=out / "results.json",
                        junit=out / "junit.xml", summary=out / "summary.md",
                        ll144_html=out / "ll144.html" if has_ll144 else None,
                        ll144_csv=out / "ll144.csv" if has_ll144 else None)
 
 
-def write_documents(documents: dict[str, str], out_dir: str | Path) -> None:
-    """Write rendered documents into a folder atomically (staged, then moved into place)."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror}); choose another with --out.") from None
-    if not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder; choose another with --out.")
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".auditkit-", dir=out))
-    except OSError as exc:
-        raise OutputError(f"{out}: the output folder is not writable ({exc.strerror}); choose another with --out or fix its permissions.") from None
-    try:
-        for name, text in documents.items():
-            with open(staging / name, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-        for name in documents:
-            os.replace(staging / name, out / name)
-    except OSError as exc:
-        raise OutputError(f"{out}: writing the outputs failed ({exc.strerror}); earlier outputs, if any, were left as they were for the files not yet replaced.") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def write_documents(documents: dict[str, str], out_dir: str | Path, *, replace_set: bool = False,
+                    hint: str = "choose another folder with -o") -> None:
+    """Write rendered documents into a folder as one set (see :func:`auditkit.outputs.write_output_set`).
+
+    By default they are added to (or replace files of) the set already in the folder.
+    """
+    write_output_set(out_dir, documents, replace_set=replace_set, hint=hint)
