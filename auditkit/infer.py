@@ -6,23 +6,113 @@ with a comment above every column saying what was inferred and how to edit it. A
 turns "what was seen" into "what must hold". The draft always validates the data it came
 from; values that look like placeholders for missing data (``?``, ``N/A``, ...) or text with
 stray spaces are kept in the allowed lists but called out in a ``NOTE`` comment.
+
+Column names and values come from the data, so the YAML is never built by pasting them into
+text: every key and value is written by PyYAML's emitter (:func:`yaml_dump`), a string holding
+a line break or control character (``\n``, ``\r``, NEL, U+2028, U+2029, ...) always as an
+escaped double-quoted scalar, and comments only ever hold text passed through
+:func:`yaml_comment_text`, which shows every such character as a visible escape. The finished
+draft is parsed back and compared with what was meant before it is returned.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from .errors import DataError, OutputError
 
-__all__ = ["MISSING_PLACEHOLDERS", "infer_contract"]
+__all__ = ["MISSING_PLACEHOLDERS", "infer_contract", "yaml_comment_text", "yaml_dump"]
 
 #: Text values that usually stand for "missing" (compared case-insensitively, stripped).
 MISSING_PLACEHOLDERS = frozenset({"?", "", "-", "--", "na", "n/a", "nan", "null", "none", "missing", "unknown"})
 
 _ID_WORDS = frozenset({"id", "uuid", "guid", "key"})
+
+# Characters that may not appear raw in a YAML comment or an unquoted scalar auditkit writes:
+# everything YAML does not print (C0/C1 controls, DEL, surrogates, U+FFFE/U+FFFF), the line
+# breaks of YAML 1.1 (\n, \r, NEL U+0085, U+2028, U+2029), tabs, the byte-order mark, and the
+# bidirectional marks that can make a line read differently from what it holds.
+_UNSAFE_TEXT = re.compile(
+    "[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    "|[\u2028\u2029\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def yaml_comment_text(text: Any) -> str:
+    """``text`` made safe for a YAML comment: one line, every unsafe character escaped.
+
+    Line breaks of any kind (``\\n``, ``\\r``, ``\\x85``, ``\\u2028``, ``\\u2029``), other control
+    characters, characters YAML cannot hold and bidirectional marks become visible escapes
+    (``\\x85``, ``\\u2028``), so a value from the data can never end the comment and start a key.
+    """
+    def escape(match: re.Match) -> str:
+        code = ord(match.group(0))
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return _UNSAFE_TEXT.sub(escape, str(text))
+
+
+@functools.cache
+def _dumper():
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """SafeDumper that writes a string with any unsafe character double-quoted (escaped)."""
+
+        def ignore_aliases(self, data):  # no &id001 anchors in a file meant for people
+            return True
+
+    def represent_str(dumper, data):
+        style = '"' if _UNSAFE_TEXT.search(data) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
+
+
+def yaml_dump(value: Any, *, flow: bool = False) -> str:
+    """YAML for ``value`` from PyYAML's emitter, safe to place line by line into a document.
+
+    Strings with line breaks or control characters are escaped double-quoted scalars, lines are
+    never folded, and with ``flow`` the result is one line (a scalar, ``[a, b]`` or ``{k: v}``)
+    without the document-end marker. The only line breaks in the result separate YAML lines.
+    """
+    import yaml
+
+    def dump(allow_unicode: bool) -> str:
+        return yaml.dump(value, Dumper=_dumper(), default_flow_style=flow,
+                         allow_unicode=allow_unicode, sort_keys=False, width=float("inf"))
+
+    text = dump(True)
+    if _BIDI.search(text):  # keep reordering marks visible: escape everything that is not ASCII
+        text = dump(False)
+    if flow:
+        text = text.strip()
+        if text.endswith("\n..."):
+            text = text[: -len("\n...")].rstrip()
+        elif text.endswith("..."):
+            text = text[: -len("...")].rstrip()
+        if "\n" in text:  # pragma: no cover - a scalar with a line break is always double-quoted
+            raise OutputError(f"auditkit could not write {value!r} on one YAML line; please report this bug.")
+    return text
+
+
+def check_round_trip(text: str, expected: dict, what: str) -> None:
+    """Refuse YAML that does not read back as ``expected`` (a bug, never a property of the data)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise OutputError(f"the drafted {what} does not parse back ({type(exc).__name__}); nothing was written. "
+                          "Please report this auditkit bug with the column names of your data.") from None
+    if loaded != expected:
+        raise OutputError(f"the drafted {what} does not read back as intended; nothing was written. "
+                          "Please report this auditkit bug with the column names of your data.")
 
 
 def infer_contract(df, *, name: str | None = None, max_categories: int = 50, source: str | Path | None = None) -> str:
@@ -63,6 +153,8 @@ def infer_contract(df, *, name: str | None = None, max_categories: int = 50, sou
     """
     import yaml
 
+    from .sanitize import one_line
+
     where = f"{source}: " if source is not None else ""
     if df.shape[1] == 0:
         raise DataError(f"{where}the data has no columns; a contract needs at least one column.")
@@ -78,8 +170,9 @@ def infer_contract(df, *, name: str | None = None, max_categories: int = 50, sou
     if name is None:
         name = _stem(source) if source is not None else "contract"
     rows = len(df)
+    origin = yaml_comment_text(source) if source is not None else "a DataFrame"
     lines = [
-        f"# Data contract drafted by auditkit from {source if source is not None else 'a DataFrame'}",
+        f"# Data contract drafted by auditkit from {origin}",
         f"# ({rows:,} rows, {df.shape[1]} columns). Every check below was OBSERVED to hold on that data;",
         "# edit it to say what MUST hold: widen ranges to the valid domain, add categories that are",
         "# valid but did not occur, drop checks that are accidents of this sample.",
@@ -89,20 +182,28 @@ def infer_contract(df, *, name: str | None = None, max_categories: int = 50, sou
         "api: pandas",
         "columns:",
     ]
+    columns: dict[str, Any] = {}
     for column in df.columns:
         comments, body = _infer_column(df[column], str(column), rows=rows, max_categories=max_categories)
+        columns[str(column)] = body
         for comment in comments:
-            lines.extend(f"  # {part}" for part in textwrap.wrap(comment, 96, break_long_words=False))
-        dumped = yaml.safe_dump({str(column): body}, sort_keys=False, default_flow_style=False,
-                                allow_unicode=True, width=1000)
-        lines.extend("  " + line for line in dumped.rstrip("\n").splitlines())
+            lines.extend(f"  # {part}" for part in textwrap.wrap(yaml_comment_text(comment), 96, break_long_words=False))
+        try:
+            dumped = yaml_dump({str(column): body})
+        except yaml.YAMLError:  # e.g. complex numbers: nothing YAML can hold
+            raise DataError(f"{where}column {one_line(repr(str(column)), 80)} holds values that cannot be written "
+                            "as YAML; convert it to numbers or text before drafting a contract.") from None
+        lines.extend("  " + line for line in dumped.rstrip("\n").split("\n"))
     lines += [
         "# strict: a column that is not listed above is a violation; set to false to allow extra columns.",
         "strict: true",
         "coerce: false",
-        yaml.safe_dump({"name": name}, allow_unicode=True).rstrip("\n"),
+        yaml_dump({"name": name}).rstrip("\n"),
     ]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    check_round_trip(text, {"schema_type": "dataframe", "api": "pandas", "columns": columns, "strict": True,
+                            "coerce": False, "name": name}, "contract")
+    return text
 
 
 def _stem(source) -> str:
@@ -134,6 +235,11 @@ def _infer_column(series, name: str, *, rows: int, max_categories: int) -> tuple
     if isinstance(dtype, pd.CategoricalDtype):
         body["nullable"] = bool(nulls)
         values = sorted((_plain(v) for v in present.unique().tolist()), key=str)
+        if not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+            kind = type(next(v for v in values if not isinstance(v, (str, int, float, bool)))).__name__
+            comments.append(f"{name}: categorical of {kind} values, {len(values)} categories observed, {null_note}; "
+                            "they cannot be listed in YAML, so no allowed list was drafted.")
+            return comments, body
         comments.append(f"{name}: categorical, {len(values)} categories observed, {null_note}; "
                         "a value outside this list is a violation.")
         body["isin"] = values

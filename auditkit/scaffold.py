@@ -4,6 +4,12 @@ The policy written has the rules most audits start from: the contract must hold;
 the four-fifths rule on selection rates for each sensitive feature, decided on the confidence
 interval; and, as warnings, the data's own representation and base-rate disparities. Every
 guess (the positive label above all) is marked in a comment for the user to check.
+
+Column names and values come from the data: they reach the YAML only through PyYAML's emitter
+(never pasted into text), comments show them with every line-break and control character
+escaped, and both files are parsed back and compared with what was meant before they are
+written (see :mod:`auditkit.infer`). Files are written atomically by
+:func:`auditkit.outputs.write_file` and never overwrite an existing file.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DataError, ModelError
+from .sanitize import terminal_safe
 
 __all__ = ["FAVOURABLE_LABELS", "ScaffoldResult", "choose_positive_label", "scaffold"]
 
@@ -85,7 +92,7 @@ def scaffold(data_path, *, target: str, sensitive, model=None, out_dir=None, pos
     contract_path = out / "schemas" / f"{stem}.yaml"
     for path in (policy_path, contract_path):
         if path.exists():
-            raise DataError(f"{path}: already exists and audit init never overwrites; move it away or choose another folder (--out-dir).")
+            raise DataError(f"{path}: already exists and audit init never overwrites; move it away or choose another folder (--dir).")
     model_path = Path(model) if model is not None else None
     if model_path is not None and not model_path.is_file():
         raise ModelError(f"{model_path}: model file not found; give the path of a .skops (or .joblib/.pkl) file, or leave --model out.")
@@ -103,24 +110,33 @@ def scaffold(data_path, *, target: str, sensitive, model=None, out_dir=None, pos
         raise DataError(f"'{target}' is both the target and a sensitive feature; choose a different --target or --sensitive.")
     label, how = _positive_label(frame[target], positive_label, data_path)
 
+    # Notes are printed on the terminal and written into comments: names and values from the data
+    # in them are shown with control and line-break characters escaped.
     notes = []
     if how:
-        notes.append(f"positive_label '{label}' was inferred ({how}); check it is the favourable outcome.")
+        notes.append(f"positive_label '{terminal_safe(label)}' was inferred ({how}); check it is the favourable outcome.")
     for feature in features:
         distinct = frame[feature].nunique(dropna=True)
         if distinct > 20:
-            notes.append(f"sensitive feature '{feature}' has {distinct} distinct values; bin it into a few groups for meaningful comparisons.")
+            notes.append(f"sensitive feature '{terminal_safe(feature)}' has {distinct} distinct values; "
+                         "bin it into a few groups for meaningful comparisons.")
 
     contract_text = infer_contract(frame, name=stem, source=data_path.name)
     policy_text = _policy_text(
         name=stem, data=_relative(data_path, out), contract=_relative(contract_path, out), target=target,
         label=label, how=how, features=features, model=None if model_path is None else _relative(model_path, out),
         pickle=model_path is not None and model_path.suffix.lower() in (".joblib", ".pkl", ".pickle"), notes=notes)
+    made_folder = not contract_path.parent.exists()
     _write_new(contract_path, contract_text)
     try:
         _write_new(policy_path, policy_text)
     except BaseException:
         contract_path.unlink(missing_ok=True)
+        if made_folder:
+            try:
+                contract_path.parent.rmdir()
+            except OSError:
+                pass
         raise
     return ScaffoldResult(policy_path=policy_path, contract_path=contract_path, positive_label=label, notes=tuple(notes))
 
@@ -202,26 +218,33 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def _scalar(value) -> str:
-    import yaml
+    """One line of YAML for ``value`` (a scalar, ``[a, b]`` or ``{k: v}``), from PyYAML's emitter."""
+    from .infer import yaml_dump
 
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1000).strip()
-    return text[: -len("...")].strip() if text.endswith("...") else text
+    return yaml_dump(value, flow=True)
 
 
 def _write_new(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    if path.exists():  # created meanwhile: never overwrite
-        tmp.unlink()
-        raise DataError(f"{path}: already exists and audit init never overwrites; move it away or choose another folder (--out-dir).")
-    os.replace(tmp, path)
+    """Create ``path`` atomically (auditkit.outputs.write_file); never replaces an existing file."""
+    from .outputs import write_file
+
+    if os.path.lexists(path):
+        raise DataError(f"{path}: already exists and audit init never overwrites; move it away or choose another folder (--dir).")
+    write_file(path, text, overwrite=False, hint="choose another folder (--dir)")
 
 
 def _policy_text(*, name, data, contract, target, label, how, features, model, pickle, notes) -> str:
+    """The commented policy. Every key and value is written by the YAML emitter (:func:`_scalar`),
+    every comment holding text from the data goes through :func:`~auditkit.infer.yaml_comment_text`,
+    and the result is parsed back and compared with the document meant before it is returned."""
+    from .infer import check_round_trip, yaml_comment_text
+
     q = _scalar
+    c = yaml_comment_text
+    doc: dict = {"version": 1, "name": name,
+                 "data": {"path": data, "contract": contract, "target": target}}
     lines = [
-        f"# Audit policy drafted by `audit init` for {data}.",
+        f"# Audit policy drafted by `audit init` for {c(data)}.",
         "# Paths are relative to this file. Every key is described in docs/policy.md;",
         "# the data contract and the data-bias and drift metrics in docs/contracts.md.",
         "# Run it with:  audit check",
@@ -233,56 +256,79 @@ def _policy_text(*, name, data, contract, target, label, how, features, model, p
         f"  target: {q(target)}",
     ]
     if label is not None:
-        comment = f"CHECK: inferred ({how})" if how else "the favourable outcome"
+        comment = f"CHECK: inferred ({c(how)})" if how else "the favourable outcome"
         lines.append(f"  positive_label: {q(label)}  # {comment}")
+        doc["data"]["positive_label"] = label
     else:
         lines.append("  # positive_label: ...  # the target is numeric: audited as a regression")
     lines.append("  # reference: data/train.csv  # reference data (e.g. the training set) enables drift rules")
     if model is not None:
         lines += ["model:", f"  path: {q(model)}"]
+        doc["model"] = {"path": model}
         if pickle:
             lines.append("  trust: false  # a pickle runs code when loaded: set true only for a file you made")
+            doc["model"]["trust"] = False
         lines.append("  threshold: 0.5  # predicted positive when P(positive) >= threshold")
+        doc["model"]["threshold"] = 0.5
     else:
         lines += ["# No model yet: only the data checks run. Add one to audit its decisions:",
                   "# model:", "#   path: models/candidate.skops"]
     lines.append(f"sensitive_features: {q(list(features))}")
+    doc["sensitive_features"] = list(features)
     if len(features) > 1:
-        lines.append(f"# intersections: {q([list(features[:2])])}  # groups formed by combinations")
+        lines.append(f"# intersections: {c(q([list(features[:2])]))}  # groups formed by combinations")
     lines += ["fairness:", "  min_group_size: 30  # smaller groups are reported, not compared"]
+    doc["fairness"] = {"min_group_size": 30}
     if model is not None:
         lines += ["  bootstrap: 1000  # resamples for confidence intervals", "  confidence: 0.95",
                   "explain:", "  enabled: true", "  max_rows: 2000"]
+        doc["fairness"].update({"bootstrap": 1000, "confidence": 0.95})
+        doc["explain"] = {"enabled": True, "max_rows": 2000}
     lines += ["rules:",
               "  - id: contract-holds",
               "    metric: contract_violations",
               "    max: 0",
               "    rationale: The data must match its contract (types, ranges, allowed categories)."]
+    rules = [{"id": "contract-holds", "metric": "contract_violations", "max": 0,
+              "rationale": "The data must match its contract (types, ranges, allowed categories)."}]
+    doc["rules"] = rules
     if model is not None and label is None:
         lines.append("  # (no four-fifths rules: the target is numeric, so selection rates are undefined)")
     if model is not None and label is not None:
         for feature in features:
-            lines += [f"  - id: {q('four-fifths-' + _slug(feature))}",
+            rule_id = "four-fifths-" + _slug(feature)
+            rationale = "EEOC four-fifths rule - no group selected at under 80% of the highest group's rate."
+            lines += [f"  - id: {q(rule_id)}",
                       "    metric: demographic_parity_ratio",
                       f"    feature: {q(feature)}",
                       f"    min: {FOUR_FIFTHS}",
                       "    decide_on: ci  # pass only if the whole confidence interval passes",
                       "    on_inconclusive: warn  # too little data to tell: a warning, not a failure",
-                      "    rationale: EEOC four-fifths rule - no group selected at under 80% of the highest group's rate."]
+                      f"    rationale: {q(rationale)}"]
+            rules.append({"id": rule_id, "metric": "demographic_parity_ratio", "feature": feature, "min": FOUR_FIFTHS,
+                          "decide_on": "ci", "on_inconclusive": "warn", "rationale": rationale})
     for feature in features:
-        lines += [f"  - id: {q('representation-' + _slug(feature))}",
+        rule_id = "representation-" + _slug(feature)
+        rationale = "A group under 5% of the rows is too small for stable estimates; collect more data for it."
+        lines += [f"  - id: {q(rule_id)}",
                   "    metric: representation_min_share",
                   f"    feature: {q(feature)}",
                   f"    min: {REPRESENTATION_MIN_SHARE}",
                   "    severity: warning",
-                  "    rationale: A group under 5% of the rows is too small for stable estimates; collect more data for it."]
+                  f"    rationale: {q(rationale)}"]
+        rules.append({"id": rule_id, "metric": "representation_min_share", "feature": feature,
+                      "min": REPRESENTATION_MIN_SHARE, "severity": "warning", "rationale": rationale})
         if label is not None:
-            lines += [f"  - id: {q('base-rate-' + _slug(feature))}",
+            rule_id = "base-rate-" + _slug(feature)
+            rationale = "Positive outcomes already differ by group in the data; a model trained on it can learn the gap."
+            lines += [f"  - id: {q(rule_id)}",
                       "    metric: base_rate_ratio",
                       f"    feature: {q(feature)}",
                       f"    min: {FOUR_FIFTHS}",
                       "    severity: warning",
-                      "    rationale: Positive outcomes already differ by group in the data; a model trained on it can learn the gap."]
+                      f"    rationale: {q(rationale)}"]
+            rules.append({"id": rule_id, "metric": "base_rate_ratio", "feature": feature, "min": FOUR_FIFTHS,
+                          "severity": "warning", "rationale": rationale})
     lines += [
         "  # More rules to consider (see docs/contracts.md):",
         "  # - id: no-feature-drift  # needs data.reference",
@@ -290,14 +336,16 @@ def _policy_text(*, name, data, contract, target, label, how, features, model, p
         "  #   max: 0.25  # largest PSI over features; 0.1-0.25 moderate, > 0.25 large shift",
         "  # - id: missing-data-by-group",
         "  #   metric: missingness_gap",
-        f"  #   feature: {q(features[0])}",
+        f"  #   feature: {c(q(features[0]))}",
         "  #   max: 0.1",
         "  #   severity: warning",
         "  # An accuracy floor (metric: accuracy, min: ...) belongs here once you know the baseline to beat.",
     ]
     if notes:
-        lines[1:1] = [f"# CHECK: {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+        lines[1:1] = [f"# CHECK: {c(n)}" for n in notes]
+    text = "\n".join(lines) + "\n"
+    check_round_trip(text, doc, "policy")
+    return text
 
 
 def _slug(text: str) -> str:
