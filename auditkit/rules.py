@@ -312,20 +312,23 @@ def _impact(rule: Rule, evidence: Evidence):
     except KeyError as exc:
         return none, "error", "estimate", None, f"Could not be evaluated: {exc.args[0]}.", ()
     if feature.reason is not None:
-        return none, "error", "estimate", None, f"Could not be evaluated: {feature.reason}.", ()
+        message = " ".join([f"Could not be evaluated: {feature.reason}.", *_unknown_sentence(rule.feature, feature.unknown)])
+        return none, "error", "estimate", None, message, ()
     use_interval = rule.decide_on == "ci"
     judged = []
     for g in feature.groups:
         if g.status != "ok" or g.is_reference:
             continue
         j = judge_group(g, minimum=rule.min, test=rule.test, statistical_test=rule.statistical_test, alpha=rule.alpha,
-                        reference_rate=feature.reference_rate, use_interval=use_interval)
+                        reference_rate=feature.reference_rate, use_interval=use_interval, adjust=feature.adjust)
         judged.append((g, j))
-    decided_on = ("ci" if use_interval else "estimate") + f"; test: {rule.test} ({test_name})"
+    decided_on = ("ci" if use_interval else "estimate") + f"; test: {rule.test} ({test_name}"
+    decided_on += ", Holm-adjusted)" if feature.adjust == "holm" else ")"
     details = tuple(j.to_dict(g, test_name) for g, j in judged)
+    unknown = _unknown_sentence(rule.feature, feature.unknown)
     if not judged:
         reason = f"only the reference group {feature.reference_group} has enough rows"
-        return none, "error", "estimate", None, f"Could not be evaluated: {reason}.", details
+        return none, "error", "estimate", None, " ".join([f"Could not be evaluated: {reason}.", *unknown]), details
     order = {"fail": 0, "inconclusive": 1, "pass": 2}
     g, worst = min(judged, key=lambda gj: (order[gj[1].verdict], gj[0].impact_ratio))
     obs = Observation(worst.impact_ratio, worst.ci, group=g.group)
@@ -338,12 +341,29 @@ def _impact(rule: Rule, evidence: Evidence):
         head = f"Inconclusive for {rule.feature} against {ref}: the interval of the lowest ratio straddles {rule.min:g}."
     else:
         head = f"No adverse impact indicated for {rule.feature} against {ref} by the rule's test ({rule.test}); the group nearest the limit:"
-    return obs, worst.verdict, decided_on, g.group, " ".join([head, *parts]), details
+    if feature.adjust == "holm":
+        parts.append(f"p-values are Holm-adjusted across the {len(judged)} group(s) compared with {feature.reference_group}, "
+                     f"so the chance of flagging any of them by chance alone stays below {rule.alpha:g}.")
+    return obs, worst.verdict, decided_on, g.group, " ".join([head, *parts, *unknown]), details
+
+
+def _unknown_sentence(feature: str, unknown) -> list[str]:
+    """The disclosure of the individuals of unknown category (never judged, never the reference)."""
+    if unknown is None or not unknown.n:
+        return []
+    shown = sorted(unknown.values, key=lambda v: -v[1])[:5]
+    values = ", ".join(f"{label}: {n:,}" for label, n, _ in shown)
+    if len(unknown.values) > len(shown):
+        values += f" and {len(unknown.values) - len(shown)} more categories"
+    return [f"Not judged and not used as the reference: {unknown.n:,} individual(s) of unknown {feature} ({values}), "
+            f"selection rate {_fmt(unknown.selection_rate)}."]
 
 
 def _group_sentence(rule: Rule, g, j, test_name: str) -> str:
     ratio = f"impact ratio {_fmt(j.impact_ratio)}" + (f" (interval {_fmt(j.ci[0])} to {_fmt(j.ci[1])})" if j.ci else "")
     p = f"p = {j.p_value:.3g}"
+    if j.p_adjusted is not None:
+        p += f", Holm-adjusted {j.p_adjusted:.3g}"
     practical = {"fail": f"below {rule.min:g}", "pass": f"at least {rule.min:g}",
                  "inconclusive": f"interval straddles {rule.min:g}"}[j.practical]
     statistical = (f"significantly lower by {test_name} ({p} < {rule.alpha:g})" if j.statistical == "fail"

@@ -195,7 +195,7 @@ def test_audit_packs_command():
 
 
 def test_impact_interval_needs_no_bootstrap(write_policy):
-    """decide_on: ci works with bootstrap 0: the impact ratio's interval is analytic (Katz)."""
+    """decide_on: ci works with bootstrap 0: the impact ratio's interval is analytic (Koopman's score interval)."""
     from auditkit import run_audit
 
     path = write_policy(BASE.replace("bootstrap: 200", "bootstrap: 0") + """\

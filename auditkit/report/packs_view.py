@@ -38,10 +38,13 @@ def adverse_impact_view(results: dict) -> list[dict]:
         feature = features.get(rule.get("feature")) or {}
         judged = {d["group"]: d for d in rule.get("details") or []}
         test_label = TEST_LABELS.get(rule.get("statistical_test"), rule.get("statistical_test") or "")
+        holm = impact.get("adjust") == "holm"
         rows = []
         for g in feature.get("groups", []):
             d = judged.get(g["group"])
-            p = g.get("fisher_p") if rule.get("statistical_test") == "fisher" else g.get("z_p")
+            fisher = rule.get("statistical_test") == "fisher"
+            p = g.get("fisher_p") if fisher else g.get("z_p")
+            p_adjusted = (g.get("fisher_p_adjusted") if fisher else g.get("z_p_adjusted")) if holm else None
             if g.get("is_reference"):
                 note, verdict = "reference (highest selection rate)", None
             elif g.get("status") != "ok":
@@ -52,6 +55,7 @@ def adverse_impact_view(results: dict) -> list[dict]:
                 "group": g["group"], "n": fmt_number(g["n"]), "selected": fmt_number(g["selected"]),
                 "rate": fmt_percent(g.get("selection_rate")), "ratio": _fmt_ratio(g.get("impact_ratio")),
                 "interval": fmt_interval(g.get("ci")), "p_value": _fmt_p(p),
+                "p_adjusted": _fmt_p(p_adjusted) if p_adjusted is not None else None,
                 "z": fmt_number(g.get("z"), 2) if rule.get("statistical_test") == "z" else None,
                 "practical": verdict["practical"] if verdict else None,
                 "statistical": verdict["statistical"] if verdict else None,
@@ -60,6 +64,9 @@ def adverse_impact_view(results: dict) -> list[dict]:
                 "driver": DRIVERS.get(verdict["driver"]) if verdict and verdict["verdict"] == "fail" else "",
                 "note": note, "insufficient": g.get("status") != "ok",
             })
+        unknown = feature.get("unknown") or {}
+        unknown_rows = [{"group": u["group"], "n": fmt_number(u["n"]), "selected": fmt_number(u["selected"]),
+                         "rate": fmt_percent(u.get("selection_rate"))} for u in unknown.get("values") or []]
         tables.append({
             "rule_id": rule["id"], "feature": rule.get("feature"), "status": rule["status"],
             "status_label": status_label(rule["status"]), "icon": status_icon(rule["status"]),
@@ -67,6 +74,12 @@ def adverse_impact_view(results: dict) -> list[dict]:
             "test_label": test_label, "alpha": fmt_number(rule.get("alpha")), "message": rule.get("message", ""),
             "reference": feature.get("reference_group"), "reason": feature.get("reason"), "rows": rows,
             "confidence": fmt_percent(impact.get("confidence"), 0),
+            "interval_method": _interval_label(impact.get("interval_method")),
+            "adjust": "holm" if holm else "none",
+            "unknown": ({"n": fmt_number(unknown["n"]), "selected": fmt_number(unknown.get("selected")),
+                         "rate": fmt_percent(unknown.get("selection_rate")), "rows": unknown_rows}
+                        if unknown.get("n") else None),
+            "unknown_values": ", ".join(impact.get("unknown_values") or []),
         })
     return tables
 
@@ -105,6 +118,13 @@ def ll144_view(ll144: dict | None) -> dict | None:
         "lowest": ({"value": fmt_number(lowest["value"]), "table": lowest["table"].replace("_", "/"),
                     "category": lowest["category"]} if lowest else None),
     }
+
+
+def _interval_label(method: str | None) -> str:
+    """Short name of the ratio interval's method (older results.json files used Katz's)."""
+    if not method:
+        return "Katz log"
+    return "Koopman score" if "Koopman" in method else "Katz log" if "Katz" in method else method
 
 
 def _fmt_ratio(value) -> str:
