@@ -10,10 +10,16 @@ and heavy libraries (shap, scikit-learn, matplotlib) load only in the stage that
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 from typing import TYPE_CHECKING
 
 from ._version import __version__
+
+# pandera imports pyspark.pandas whenever pyspark is installed, and pyspark warns about
+# pandas 3 on that import, in every notebook that validates a contract. auditkit's pandas
+# path never uses pyspark.pandas, so that one warning (matched by its text) is kept quiet.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 __all__ = [
     "AuditResult",

@@ -14,8 +14,10 @@ import click
 
 from ._version import __version__
 from .errors import AuditkitError
+from .sanitize import one_line, short_repr, terminal_safe as term
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+SEED = click.IntRange(0, 2**32 - 1)  # what numpy's random generators accept
 
 
 class _State:
@@ -30,16 +32,24 @@ class _AuditGroup(click.Group):
             return super().invoke(ctx)
         except click.ClickException as exc:
             exc.exit_code = EXIT_ERROR  # a bad command line is "could not run", never a finding
+            exc.message = one_line(exc.message)  # it may quote what was typed, escape sequences included
             raise
-        except (click.exceptions.Exit, click.Abort, SystemExit):
-            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise  # the commands end with ctx.exit(code): the only way out with a verdict
         except AuditkitError as exc:
             _fail(exc.message)
         except KeyboardInterrupt:
             _fail("interrupted")
+        except SystemExit as exc:
+            # Only auditkit decides the exit code. Anything else that tries to end the process
+            # (a model's predict, a plugin) must not turn a failing audit into exit 0.
+            _fail(f"something inside the audit tried to end the process (SystemExit {short_repr(exc.code)}) "
+                  "before a verdict was reached; nothing was written, rerun with --debug to see where")
         except Exception as exc:  # an internal error must still be one line and exit 2
-            reason = " ".join(str(exc).split())[:300]
-            _fail(f"internal error ({type(exc).__name__}: {reason}); rerun with --debug for the traceback and report it")
+            _fail(f"internal error ({type(exc).__name__}: {one_line(exc, 300)}); rerun with --debug for the traceback and report it")
+        except BaseException as exc:  # GeneratorExit or a custom BaseException from code auditkit called
+            _fail(f"the audit was interrupted by {type(exc).__name__} ({one_line(exc, 200)}); nothing was written, "
+                  "rerun with --debug to see where")
 
 
 def _fail(message: str) -> None:
@@ -47,8 +57,14 @@ def _fail(message: str) -> None:
         import traceback
 
         traceback.print_exc()
+    message = one_line(message)
     click.echo(f"Error: {message}" if message.endswith(".") else f"Error: {message}.", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _exit(code: int) -> None:
+    """End a command with its verdict's exit code (a stray ``sys.exit`` elsewhere is an error, see above)."""
+    raise click.exceptions.Exit(code)
 
 
 def _stage_reporter(quiet: bool):
@@ -72,11 +88,6 @@ def cli(debug: bool) -> None:
     Start with `audit demo` to see a complete audit of real credit data.
     """
     _State.debug = debug
-    # pandera imports pyspark.pandas when pyspark is installed, which warns about pandas 3 on
-    # every run; auditkit's pandas path never uses it, so keep that noise off the terminal.
-    import warnings
-
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 @cli.command()
@@ -90,7 +101,7 @@ def cli(debug: bool) -> None:
 @click.option("--no-explain", is_flag=True, help="Skip SHAP explanations.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
               help="Which rule severities fail the gate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap resampling and sampling.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for bootstrap resampling and sampling (0 to 4294967295).")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
 @click.option("--mlflow", "use_mlflow", is_flag=True,
               help="Log the results as an MLflow run (metrics, report and JSON as artifacts, verdict tag).")
@@ -121,7 +132,7 @@ def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on
         from .mlflow_registry import log_audit
 
         run_id = log_audit(results, outputs.folder, experiment=mlflow_experiment, run_name=result.policy.name)
-        click.echo(f"mlflow run: {run_id}")
+        click.echo(term(f"mlflow run: {run_id}"))
     if promote:
         if result.passed:
             from .mlflow_registry import promote as set_alias
@@ -129,10 +140,10 @@ def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on
             # Promote exactly the version that was audited, even if an alias moved meanwhile.
             registry = (results["provenance"].get("model") or {}).get("registry") or {}
             set_alias(result.policy.model.uri, promote, version=registry.get("version"))
-            click.echo(f"promoted: {registry.get('pinned_uri') or result.policy.model.uri} is now @{promote}")
+            click.echo(term(f"promoted: {registry.get('pinned_uri') or result.policy.model.uri} is now @{promote}"))
         else:
-            click.echo(f"not promoted: the gate failed, so @{promote} was left where it was")
-    sys.exit(result.exit_code)
+            click.echo(term(f"not promoted: the gate failed, so @{promote} was left where it was"))
+    _exit(result.exit_code)
 
 
 @cli.command()
@@ -154,13 +165,15 @@ def validate(data, contract, fmt):
         click.echo(json.dumps({"data": str(data), **result.to_dict()}, indent=2, ensure_ascii=False))
     else:
         click.echo(_contract_table(result, data))
-    sys.exit(EXIT_PASSED if result.passed else EXIT_FAILED)
+    _exit(EXIT_PASSED if result.passed else EXIT_FAILED)
 
 
 def _contract_table(result, data) -> str:
+    # Column names, checks and examples come from the data: every cell goes through term().
     if result.passed:
-        return f"valid: {data} holds the contract ({result.rows:,} rows, {len(result.columns_checked)} columns checked)"
-    rows = [(v.column or "(table)", v.check, f"{v.failure_count:,}", ", ".join(map(str, v.examples))) for v in result.violations]
+        return f"valid: {term(data)} holds the contract ({result.rows:,} rows, {len(result.columns_checked)} columns checked)"
+    rows = [(term(v.column or "(table)"), term(v.check), f"{v.failure_count:,}", term(", ".join(map(str, v.examples))))
+            for v in result.violations]
     header = ("column", "check", "failures", "examples")
     widths = [min(max(len(r[i]) for r in rows + [header]), 40) for i in range(4)]
     lines = ["  ".join(c[:w].ljust(w) for c, w in zip(header, widths))]
@@ -186,7 +199,7 @@ def diff(old, new, fmt, tolerance):
 
     result = diff_results(load_results(old), load_results(new), tolerance=tolerance)
     click.echo(render_markdown(result) if fmt == "md" else render_text(result))
-    sys.exit(EXIT_FAILED if result.regressed else EXIT_PASSED)
+    _exit(EXIT_FAILED if result.regressed else EXIT_PASSED)
 
 
 @cli.group()
@@ -213,7 +226,7 @@ def schema_infer(data, output, max_categories, force):
         raise OutputError(f"{output}: already exists; choose another -o or pass --force to overwrite it.")
     text = infer_contract(load_table(data), source=data, max_categories=max_categories)
     _write_text(output, text)
-    click.echo(f"contract drafted: {output} (review the comments, then: audit validate {data} --contract {output})")
+    click.echo(term(f"contract drafted: {output} (review the comments, then: audit validate {data} --contract {output})"))
 
 
 @cli.command()
@@ -230,28 +243,18 @@ def init(data, target, sensitive, model, positive_label, out_dir):
 
     result = scaffold(data, target=target, sensitive=sensitive, model=model, out_dir=out_dir,
                       positive_label=positive_label)
-    click.echo(f"wrote {result.policy_path}")
-    click.echo(f"wrote {result.contract_path}")
+    click.echo(term(f"wrote {result.policy_path}"))
+    click.echo(term(f"wrote {result.contract_path}"))
     for note in result.notes:
-        click.echo(f"check: {note}")
-    click.echo(f"next: audit check {result.policy_path}")
+        click.echo(term(f"check: {note}"))
+    click.echo(term(f"next: audit check {result.policy_path}"))
 
 
 def _write_text(path: Path, text: str) -> None:
-    import os
-    import tempfile
+    """Write one file atomically (auditkit.outputs.write_file: no temporary file outlives an error)."""
+    from .outputs import write_file
 
-    from .errors import OutputError
-
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".auditkit-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc.strerror}); choose another path.") from None
+    write_file(path, text, hint="choose another path")
 
 
 @cli.command()
@@ -267,7 +270,7 @@ def report(results_file, output, templates):
     from .report.rerender import rerender
 
     rerender(results_file, output, templates=templates)
-    click.echo(f"report: {output}")
+    click.echo(term(f"report: {output}"))
 
 
 @cli.command()
@@ -297,7 +300,12 @@ def packs(name):
     if pack.settings:
         click.echo(f"parameters (packs: {{{pack.name}: {{...}}}} in audit.yaml):")
         for key, spec in pack.settings.items():
-            need = "required" if spec.required else f"default {spec.default!r}"
+            if spec.required:
+                need = "required"
+            elif isinstance(spec.default, (list, tuple)):
+                need = f"default [{', '.join(map(str, spec.default))}]"
+            else:
+                need = f"default {spec.default!r}"
             choices = f" ({' | '.join(spec.choices)})" if spec.choices else ""
             click.echo(f"  {key}: {spec.type}{choices}, {need} — {spec.help}")
     click.echo(f"report sections: {', '.join(pack.sections)}")
@@ -316,12 +324,13 @@ def ll144(results_file, out_dir, templates):
     from .report.ll144 import write_ll144
 
     html, table = write_ll144(results_file, out_dir, templates=templates)
-    click.echo(f"LL144 summary: {html}\nLL144 table:   {table}")
+    click.echo(term(f"LL144 summary: {html}"))
+    click.echo(term(f"LL144 table:   {table}"))
 
 
 @cli.command()
 @click.argument("directory", default="audit-demo", type=click.Path(path_type=Path))
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the split, the model and the bootstrap.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the split, the model and the bootstrap (0 to 4294967295).")
 @click.option("--with-champion", is_flag=True,
               help="Audit a deliberately worse candidate against the demo model as champion.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
@@ -341,12 +350,12 @@ def demo(directory, seed, with_champion, quiet):
     say = _stage_reporter(quiet)
     policy_path = build_demo(directory, seed=seed, progress=say, with_champion=with_champion)
     if not quiet:
-        click.echo(f"demo built in {directory}/ (policy: {policy_path})")
+        click.echo(term(f"demo built in {directory}/ (policy: {policy_path})"))
     result = run_audit(policy_path, seed=seed, progress=say, command=_command_line())
     results = result.to_dict()
     outputs = write_outputs(results, Path(directory) / "audit-report")
     click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
-    sys.exit(result.exit_code)
+    _exit(result.exit_code)
 
 
 def _command_line() -> str:

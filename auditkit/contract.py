@@ -79,31 +79,38 @@ class ContractResult:
 
 def load_contract(path: str | Path):
     """Load a pandera YAML schema, turning every way it can be broken into a ContractError."""
-    path = Path(path)
-    if not path.exists():
-        raise ContractError(f"{path}: contract file not found; check data.contract in the policy or --contract.")
-    if path.is_dir():
-        raise ContractError(f"{path}: is a folder; give the path of a pandera YAML contract.")
-    import yaml
+    from .inputs import read_capped
 
+    path = Path(path)
+    raw = read_capped(path, kind="contract", what="the contract file", error=ContractError,
+                      hint="check data.contract in the policy or --contract")
     try:
-        text = path.read_text(encoding="utf-8")
-        document = yaml.safe_load(text)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ContractError(f"{path}: is not UTF-8 text; save the contract as UTF-8 YAML.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ContractError(f"{path}: malformed YAML{where}; fix the contract's syntax.") from None
+    document = _parse_contract_yaml(text, path)
     if not isinstance(document, dict) or "columns" not in document:
         raise ContractError(f"{path}: is not a pandera YAML schema (expected a mapping with 'schema_type' and 'columns'); draft one with 'audit schema infer'.")
     try:
-        from pandera.pandas import DataFrameSchema
+        from pandera.io.pandas_io import deserialize_schema
 
-        return DataFrameSchema.from_yaml(text)
+        # The document parsed above, never the text: pandera's from_yaml would first try to
+        # open the text as a file name, and would parse it again without auditkit's limits.
+        return deserialize_schema(document)
     except Exception as exc:  # pandera raises assorted types for a bad schema
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ContractError(f"{path}: invalid pandera schema ({reason}); fix the contract.") from None
+
+
+#: A contract lists each column with a handful of checks: a few values per column.
+CONTRACT_MAX_VALUES = 2_000_000
+
+
+def _parse_contract_yaml(text: str, path: Path):
+    """The contract's YAML, read strictly (duplicate keys, alias bombs and tags are errors)."""
+    from .yaml_loader import load_yaml
+
+    return load_yaml(text, path, ContractError, max_nodes=CONTRACT_MAX_VALUES)
 
 
 def validate(df, contract, *, contract_name: str | None = None) -> ContractResult:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 from .errors import DataError
+from .inputs import LIMITS, regular_file
 
 __all__ = ["SUPPORTED_SUFFIXES", "load_table", "sha256_file"]
 
@@ -48,10 +50,7 @@ def load_table(path: str | Path, *, columns: list[str] | None = None):
     import pandas as pd
 
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: data file not found; check data.path in the policy or --data.")
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; give the path of a .csv, .csv.gz or .parquet file.")
+    regular_file(path, kind="data", what="the data file", hint="check data.path in the policy or --data")
     fmt = _format_of(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty; export the data again.")
@@ -82,7 +81,43 @@ def _read_csv(path: Path):
         sep = next(s for s in (";", "\t", "|") if s in names[0])
         raise DataError(f"{path}: the header has one column '{names[0][:60]}'; the file seems to be separated by {sep!r}, but auditkit reads comma-separated CSV; convert it.")
     _reject_duplicates(names, path)
-    return pd.read_csv(path, encoding="utf-8", low_memory=False)
+    if not path.name.lower().endswith(".gz"):
+        return pd.read_csv(path, encoding="utf-8", low_memory=False)
+    with _CappedGzip(path) as handle:
+        return pd.read_csv(handle, encoding="utf-8", low_memory=False, compression=None)
+
+
+class _CappedGzip(io.RawIOBase):
+    """A gzip stream that refuses to inflate past a cap, so a small compressed bomb cannot fill memory.
+
+    Real CSV compresses about 5 to 20 times; the cap allows 200 times the compressed size, and
+    never less than 256 MiB nor more than the data limit.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import gzip
+
+        self._path = path
+        self._cap = min(LIMITS["data"], max(256 << 20, 200 * path.stat().st_size))
+        self._seen = 0
+        self._inner = gzip.open(path, "rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._inner.read(len(buffer))
+        self._seen += len(data)
+        if self._seen > self._cap:
+            raise DataError(f"{self._path}: inflates to more than {self._cap >> 20:,} MiB "
+                            f"({self._cap // max(1, self._path.stat().st_size):,} times its size), which real CSV data "
+                            "does not; check the file, or store the data uncompressed or as Parquet.")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def _header_row(path: Path) -> list[str]:
@@ -95,6 +130,8 @@ def _header_row(path: Path) -> list[str]:
             row = next(csv.reader(handle), None)
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot be read ({exc}); check the file is complete.") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: the header row cannot be read as CSV ({exc}); check the file is comma-separated text with a header line.") from None
     if not row or all(not cell.strip() for cell in row):
         raise DataError(f"{path}: has no header row; the first line must name the columns.")
     return row

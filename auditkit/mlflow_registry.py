@@ -185,15 +185,19 @@ def _choose_model_file(local: Path, info: RegistryModel) -> tuple[Path, str]:
 
 
 def _sklearn_flavour(root: Path) -> dict | None:
-    mlmodel = root / "MLmodel"
-    if not mlmodel.is_file():
-        return None
-    import yaml
+    from .inputs import read_capped
+    from .yaml_loader import load_yaml
 
-    try:
-        spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError):
+    mlmodel = root / "MLmodel"
+    if not os.path.lexists(mlmodel):
         return None
+    # Written by whoever logged the model: read like every other untrusted YAML file.
+    raw = read_capped(mlmodel, kind="policy", what="the model's MLmodel file", error=ModelError,
+                      hint="log the model again")
+    try:
+        spec = load_yaml(raw.decode("utf-8"), mlmodel, ModelError) or {}
+    except UnicodeDecodeError:
+        raise ModelError(f"{mlmodel}: is not UTF-8 text; log the model again.") from None
     flavour = (spec.get("flavors") or {}).get("sklearn") if isinstance(spec, dict) else None
     return flavour if isinstance(flavour, dict) else None
 

@@ -7,11 +7,13 @@ outputs is the report package's job (:func:`auditkit.report.write_outputs`).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import DataError, ExplanationError, ModelError
+from .errors import DataError, ExplanationError, ModelError, PolicyError
+from .paths import policy_relative, relative_command
 from .policy import Policy, check_columns, load_policy
 
 __all__ = ["AuditResult", "run_audit"]
@@ -66,7 +68,7 @@ class AuditResult:
             "schema_version": SCHEMA_VERSION,
             "status": self.status,
             "policy": {"name": self.policy.name, "version": self.policy.version, "fail_on": self.fail_on,
-                       "report_templates": str(self.policy.report_templates) if self.policy.report_templates else None},
+                       "report_templates": policy_relative(self.policy.report_templates, self.policy.folder)},
             "summary": {"rules": len(self.gate.outcomes), **counts},
             "rules": [o.to_dict() for o in self.gate.outcomes],
             "contract": self.contract.to_dict() if self.contract is not None else None,
@@ -147,12 +149,16 @@ def run_audit(
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     policy = policy.with_overrides(data=data, model=model, trust=trust_model, engine=engine)
+    command = relative_command(command, policy.folder)
     if policy.data.engine == "spark":
         return _run_on_spark(policy, explain=explain, fail_on=fail_on, seed=seed, say=say, command=command,
                              today=today, started=started)
 
     # ---- data
     from .data import load_table, sha256_file
+
+    def shown(path):
+        return policy_relative(path, policy.folder)
 
     say(f"reading {policy.data.path.name}")
     frame = load_table(policy.data.path)
@@ -166,7 +172,7 @@ def run_audit(
         from .contract import validate
 
         say("checking the data contract")
-        contract_result = validate(frame, policy.data.contract, contract_name=str(policy.data.contract))
+        contract_result = validate(frame, policy.data.contract, contract_name=shown(policy.data.contract))
 
     # ---- target and predictions (candidate, and champion when one is named)
     from .predictions import encode_target
@@ -200,6 +206,74 @@ def run_audit(
     # ---- fairness (and the paired comparison with the champion)
     fairness, comparison = None, None
     if predictions is not None:
+        fairness, comparison = _assess_fairness(policy, frame, target, predictions, champion_predictions, seed, say)
+
+    # ---- regulatory packs: adverse impact (four-fifths) and the NYC LL144 tables
+    adverse_impact, ll144 = _pack_evidence(policy, frame, target, predictions, today, say)
+
+    # ---- explanations
+    explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
+    if explanation_status is None:
+        from .explanations import explain as explain_model
+
+        say(f"SHAP explanations (up to {policy.explain.max_rows:,} rows)")
+        try:
+            positive_class = _positive_class(loaded, target.positive_label)
+            X = frame[list(predictions.feature_columns)]
+            sens = frame[list(policy.sensitive_features)] if policy.sensitive_features else None
+            explanations = explain_model(
+                loaded.estimator, X, sensitive_features=sens, intersections=policy.intersections,
+                positive_class=positive_class, max_rows=policy.explain.max_rows, seed=seed)
+            explanation_status = {"status": "ok"}
+        except ExplanationError as exc:
+            explanation_status = {"status": "error", "reason": exc.message}
+
+    # ---- rules
+    from .rules import Evidence, evaluate_rules
+
+    evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
+                        explanation_error=explanation_status.get("reason"), drift=drift, data_bias=data_bias,
+                        comparison=comparison, adverse_impact=adverse_impact, ll144=ll144)
+    gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on, today=today)
+
+    # ---- summaries and provenance
+    data_summary = {
+        "path": shown(policy.data.path), "rows": int(len(frame)), "columns": int(frame.shape[1]),
+        "target": policy.data.target, "task": target.task, "positive_label": target.positive_label,
+        "labels": list(target.labels),
+        "base_rate": float(target.values.mean()) if target.task == "classification" else None,
+        "sensitive_features": list(policy.sensitive_features),
+        "intersections": [" & ".join(i) for i in policy.intersections],
+    }
+    model_summary = (_model_summary(policy, policy.model, loaded, threshold=predictions.threshold,
+                                    feature_columns=predictions.feature_columns)
+                     if policy.model is not None else None)
+    champion_summary = (_model_summary(policy, policy.champion, champion_loaded, threshold=champion_predictions.threshold,
+                                       feature_columns=champion_predictions.feature_columns)
+                        if policy.champion is not None else None)
+    data_file = {"path": shown(policy.data.path), "sha256": sha256_file(policy.data.path), "rows": int(len(frame))}
+    files = _input_files(policy, data_file, loaded, champion_loaded)
+    provenance = {
+        **files,
+        "versions": package_versions(),
+        "platform": platform_info(),
+        "seed": seed,
+        "command": command,
+        "git": git_commit(policy.folder),
+        "started_at": started,
+        "finished_at": now_iso(),
+    }
+    return AuditResult(policy=policy, gate=gate, contract=contract_result, fairness=fairness,
+                       explanations=explanations, explanation_status=explanation_status,
+                       data_summary=data_summary, model_summary=model_summary, provenance=provenance,
+                       drift=drift, data_bias=data_bias, comparison=comparison, champion_summary=champion_summary,
+                       adverse_impact=adverse_impact, ll144=ll144, fail_on=fail_on, warnings=tuple(warnings))
+
+
+def _assess_fairness(policy: Policy, frame, target, predictions, champion_predictions, seed, say):
+    """The fairness result (and the paired comparison with the champion, when there is one)."""
+    fairness, comparison = None, None
+    with _reference_groups_of(policy):
         import pandas as pd
 
         fs = policy.fairness
@@ -223,67 +297,18 @@ def run_audit(
 
             fairness = assess_fairness(target.values, predictions.y_pred, sensitive, y_score=predictions.y_score,
                                        **options)
+    return fairness, comparison
 
-    # ---- regulatory packs: adverse impact (four-fifths) and the NYC LL144 tables
-    adverse_impact, ll144 = _pack_evidence(policy, frame, target, predictions, today, say)
 
-    # ---- explanations
-    explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
-    if explanation_status is None:
-        from .explanations import explain as explain_model
+@contextmanager
+def _reference_groups_of(policy: Policy):
+    """A reference group the data does not have is a mistake in the policy: name its key."""
+    from .fairness._engine import UnknownReferenceGroup
 
-        say(f"SHAP explanations (up to {policy.explain.max_rows:,} rows)")
-        try:
-            positive_class = _positive_class(loaded.estimator, target.positive_label)
-            X = frame[list(predictions.feature_columns)]
-            sens = frame[list(policy.sensitive_features)] if policy.sensitive_features else None
-            explanations = explain_model(
-                loaded.estimator, X, sensitive_features=sens, intersections=policy.intersections,
-                positive_class=positive_class, max_rows=policy.explain.max_rows, seed=seed)
-            explanation_status = {"status": "ok"}
-        except ExplanationError as exc:
-            explanation_status = {"status": "error", "reason": exc.message}
-
-    # ---- rules
-    from .rules import Evidence, evaluate_rules
-
-    evidence = Evidence(contract=contract_result, fairness=fairness, explanations=explanations,
-                        explanation_error=explanation_status.get("reason"), drift=drift, data_bias=data_bias,
-                        comparison=comparison, adverse_impact=adverse_impact, ll144=ll144)
-    gate = evaluate_rules(policy.rules, evidence, fail_on=fail_on, today=today)
-
-    # ---- summaries and provenance
-    data_summary = {
-        "path": str(policy.data.path), "rows": int(len(frame)), "columns": int(frame.shape[1]),
-        "target": policy.data.target, "task": target.task, "positive_label": target.positive_label,
-        "labels": list(target.labels),
-        "base_rate": float(target.values.mean()) if target.task == "classification" else None,
-        "sensitive_features": list(policy.sensitive_features),
-        "intersections": [" & ".join(i) for i in policy.intersections],
-    }
-    model_summary = (_model_summary(policy.model, loaded, threshold=predictions.threshold,
-                                    feature_columns=predictions.feature_columns)
-                     if policy.model is not None else None)
-    champion_summary = (_model_summary(policy.champion, champion_loaded, threshold=champion_predictions.threshold,
-                                       feature_columns=champion_predictions.feature_columns)
-                        if policy.champion is not None else None)
-    data_file = {"path": str(policy.data.path), "sha256": sha256_file(policy.data.path), "rows": int(len(frame))}
-    files = _input_files(policy, data_file, loaded, champion_loaded)
-    provenance = {
-        **files,
-        "versions": package_versions(),
-        "platform": platform_info(),
-        "seed": seed,
-        "command": command,
-        "git": git_commit(policy.folder),
-        "started_at": started,
-        "finished_at": now_iso(),
-    }
-    return AuditResult(policy=policy, gate=gate, contract=contract_result, fairness=fairness,
-                       explanations=explanations, explanation_status=explanation_status,
-                       data_summary=data_summary, model_summary=model_summary, provenance=provenance,
-                       drift=drift, data_bias=data_bias, comparison=comparison, champion_summary=champion_summary,
-                       adverse_impact=adverse_impact, ll144=ll144, fail_on=fail_on, warnings=tuple(warnings))
+    try:
+        yield
+    except UnknownReferenceGroup as exc:
+        raise PolicyError(f"{policy.source or 'policy'}: key 'fairness.reference_groups.{exc.feature}': {exc.message}") from None
 
 
 def _pack_evidence(policy: Policy, frame, target, predictions, today, say):
@@ -301,11 +326,18 @@ def _pack_evidence(policy: Policy, frame, target, predictions, today, say):
     if needs_impact:
         from .adverse_impact import assess_adverse_impact
 
+        from .packs import load_pack
+
         say("adverse impact ratios (four-fifths rule)")
         sensitive = frame[list(policy.sensitive_features)]
+        # the four-fifths pack's settings; an impact_ratio rule outside the pack gets its defaults
+        ff = policy.pack_settings.get("four-fifths") or {
+            key: spec.default for key, spec in load_pack("four-fifths").settings.items()}
         adverse_impact = assess_adverse_impact(predictions.y_pred, sensitive, intersections=policy.intersections,
                                                min_group_size=policy.fairness.min_group_size,
-                                               confidence=policy.fairness.confidence)
+                                               confidence=policy.fairness.confidence,
+                                               unknown_values=ff.get("unknown_values") or (),
+                                               adjust=ff.get("adjust") or "none")
     if ll144_settings:
         from datetime import datetime, timezone
 
@@ -359,15 +391,21 @@ def _run_on_spark(policy: Policy, *, explain: bool, fail_on: str, seed: int, say
     explaining = _explanation_skip_reason(policy, loaded, explain) is None
     cols = policy.model.predictions if policy.model is not None else None
     fs = policy.fairness
-    sa = audit_spark(
-        policy.data.location, target=policy.data.target, positive_label=policy.data.positive_label,
-        sensitive_features=policy.sensitive_features, intersections=policy.intersections,
-        contract=policy.data.contract, model=loaded, threshold=policy.model.threshold if policy.model else 0.5,
-        prediction_label=cols.label if cols else None, prediction_score=cols.score if cols else None,
-        metrics=fs.metrics, reference_groups=dict(fs.reference_groups), min_group_size=fs.min_group_size,
-        bootstrap=fs.bootstrap, confidence=fs.confidence, seed=seed,
-        explain_rows=policy.explain.max_rows if explaining else 0, progress=say)
+    with _reference_groups_of(policy):
+        sa = audit_spark(
+            policy.data.location, target=policy.data.target, positive_label=policy.data.positive_label,
+            sensitive_features=policy.sensitive_features, intersections=policy.intersections,
+            contract=policy.data.contract, model=loaded, threshold=policy.model.threshold if policy.model else 0.5,
+            prediction_label=cols.label if cols else None, prediction_score=cols.score if cols else None,
+            metrics=fs.metrics, reference_groups=dict(fs.reference_groups), min_group_size=fs.min_group_size,
+            bootstrap=fs.bootstrap, confidence=fs.confidence, seed=seed,
+            explain_rows=policy.explain.max_rows if explaining else 0, progress=say)
     check_columns(policy, list(sa.columns), data_path=policy.data.location)
+    contract_result = sa.contract
+    if contract_result is not None:
+        from dataclasses import replace
+
+        contract_result = replace(contract_result, contract=policy_relative(policy.data.contract, policy.folder))
 
     explanations, explanation_status = None, _explanation_skip_reason(policy, loaded, explain)
     if explaining and sa.sample is not None:
@@ -378,18 +416,19 @@ def _run_on_spark(policy: Policy, *, explain: bool, fail_on: str, seed: int, say
             sens = sa.sample[list(policy.sensitive_features)] if policy.sensitive_features else None
             explanations = explain_model(
                 loaded.estimator, sa.sample[list(sa.feature_columns)], sensitive_features=sens,
-                intersections=policy.intersections, positive_class=_positive_class(loaded.estimator, sa.positive_label),
+                intersections=policy.intersections, positive_class=_positive_class(loaded, sa.positive_label),
                 max_rows=policy.explain.max_rows, seed=seed)
             explanation_status = {"status": "ok"}
         except ExplanationError as exc:
             explanation_status = {"status": "error", "reason": exc.message}
 
-    gate = evaluate_rules(policy.rules, Evidence(contract=sa.contract, fairness=sa.fairness, explanations=explanations,
+    gate = evaluate_rules(policy.rules, Evidence(contract=contract_result, fairness=sa.fairness, explanations=explanations,
                                                   explanation_error=explanation_status.get("reason")),
                           fail_on=fail_on, today=today)
     fairness = sa.fairness
     data_summary = {
-        "path": policy.data.location, "rows": int(sa.rows), "columns": len(sa.columns), "target": policy.data.target,
+        "path": policy_relative(policy.data.location, policy.folder), "rows": int(sa.rows), "columns": len(sa.columns),
+        "target": policy.data.target,
         "task": "classification", "positive_label": sa.positive_label, "labels": list(sa.labels),
         "base_rate": fairness.overall.get("base_rate") if fairness is not None else None,
         "sensitive_features": list(policy.sensitive_features),
@@ -399,15 +438,15 @@ def _run_on_spark(policy: Policy, *, explain: bool, fail_on: str, seed: int, say
     }
     model_summary = None
     if policy.model is not None:
-        model_summary = _model_summary(policy.model, loaded, threshold=policy.model.threshold if loaded else None,
+        model_summary = _model_summary(policy, policy.model, loaded, threshold=policy.model.threshold if loaded else None,
                                        feature_columns=sa.feature_columns)
     local = policy.data.path if policy.data.path.is_file() else None
-    data_entry = {"path": policy.data.location, "sha256": sha256_file(local) if local else None, "rows": int(sa.rows)}
+    data_entry = {"path": policy_relative(policy.data.location, policy.folder), "sha256": sha256_file(local) if local else None, "rows": int(sa.rows)}
     files = _input_files(policy, data_entry, loaded)
     provenance = {**files, "versions": package_versions(), "platform": platform_info(), "seed": seed,
                   "command": command, "git": git_commit(policy.folder), "engine": _spark_facts(),
                   "started_at": started, "finished_at": now_iso()}
-    return AuditResult(policy=policy, gate=gate, contract=sa.contract, fairness=fairness, explanations=explanations,
+    return AuditResult(policy=policy, gate=gate, contract=contract_result, fairness=fairness, explanations=explanations,
                        explanation_status=explanation_status, data_summary=data_summary, model_summary=model_summary,
                        provenance=provenance, fail_on=fail_on)
 
@@ -463,10 +502,10 @@ def _load_model(spec, role: str, say):
     return load_model(spec.path, trust=spec.trust)
 
 
-def _model_summary(spec, loaded, *, threshold, feature_columns) -> dict:
+def _model_summary(policy: Policy, spec, loaded, *, threshold, feature_columns) -> dict:
     return {
         "source": "model" if loaded else "columns",
-        "path": str(loaded.path) if loaded else None,
+        "path": policy_relative(loaded.path, policy.folder) if loaded else None,
         "uri": spec.uri,
         "type": loaded.type_name if loaded else None,
         "description": loaded.description if loaded else f"predictions from column '{spec.predictions.label}'",
@@ -481,15 +520,18 @@ def _input_files(policy: Policy, data: dict, loaded=None, champion_loaded=None) 
     """Provenance of every input: path and SHA-256 of policy, data, contract, reference and models."""
     from .data import sha256_file
 
-    files = {"policy": {"path": str(policy.source) if policy.source else None, "sha256": policy.sha256},
+    def shown(path):
+        return policy_relative(path, policy.folder)
+
+    files = {"policy": {"path": policy.source.name if policy.source else None, "sha256": policy.sha256},
              "data": data}
     if policy.data.contract is not None:
-        files["contract"] = {"path": str(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
+        files["contract"] = {"path": shown(policy.data.contract), "sha256": sha256_file(policy.data.contract)}
     if policy.data.reference is not None:
-        files["reference"] = {"path": str(policy.data.reference), "sha256": sha256_file(policy.data.reference)}
+        files["reference"] = {"path": shown(policy.data.reference), "sha256": sha256_file(policy.data.reference)}
     for key, model, spec in (("model", loaded, policy.model), ("champion", champion_loaded, policy.champion)):
         if model is not None:
-            files[key] = {"path": str(model.path), "sha256": model.sha256, "uri": spec.uri, **_registry_facts(model)}
+            files[key] = {"path": shown(model.path), "sha256": model.sha256, "uri": spec.uri, **_registry_facts(model)}
     return files
 
 
@@ -512,7 +554,6 @@ def _measure_drift(policy: Policy, frame, loaded, predictions, target, warnings:
 
     from .data import load_table
     from .drift import measure_drift
-    from .errors import AuditkitError
 
     reference = load_table(policy.data.reference)
     reference.columns = [str(c) for c in reference.columns]
@@ -534,42 +575,80 @@ def _measure_drift(policy: Policy, frame, loaded, predictions, target, warnings:
     ref_out = cur_out = None
     if predictions is not None:
         cur_out = predictions.y_score if predictions.y_score is not None else predictions.y_pred
-        try:
-            if loaded is not None:
-                from .predictions import encode_target, predict_with_model
+        if loaded is not None:
+            ref_out = _reference_predictions(policy, reference, loaded, target, target_column,
+                                             scores=predictions.y_score is not None, warnings=warnings)
+        else:
+            cols = policy.model.predictions
+            source = cols.score if predictions.y_score is not None else cols.label
+            if source in reference.columns:
+                ref_out = reference[source].to_numpy()
+                if predictions.y_score is None:
+                    from .predictions import label_key
 
-                ref_target = encode_target(reference[policy.data.target], policy.data.positive_label,
-                                           source=policy.data.reference) if target_column else target
-                ref_pred = predict_with_model(loaded, reference, ref_target, threshold=policy.model.threshold,
-                                              exclude={policy.data.target})
-                ref_out = ref_pred.y_score if predictions.y_score is not None else ref_pred.y_pred
-            else:
-                cols = policy.model.predictions
-                source = cols.score if predictions.y_score is not None else cols.label
-                if source in reference.columns:
-                    ref_out = reference[source].to_numpy()
-                    if predictions.y_score is None:
-                        from .predictions import label_key
-
-                        ref_out = (reference[source].map(label_key) == target.positive_label).astype("int8").to_numpy()
-        except AuditkitError as exc:
-            warnings.append(f"drift of the predictions not measured: {exc.message}")
-            ref_out = None
+                    ref_out = (reference[source].map(label_key) == target.positive_label).astype("int8").to_numpy()
         if ref_out is None:
             cur_out = None
     return measure_drift(reference, frame, columns=columns, target=target_column,
                          reference_predictions=ref_out, current_predictions=cur_out)
 
 
+def _reference_predictions(policy: Policy, reference, loaded, target, target_column, *, scores: bool, warnings):
+    """The model's outputs on the reference data, or None (with a warning) when it cannot take that data.
+
+    A reference without the target's labels or the model's columns only leaves the drift of the
+    predictions unmeasured; a model that fails or misbehaves on rows it can take is exit 2, as
+    on the audited data.
+    """
+    from .predictions import encode_target, model_feature_columns, predict_with_model
+
+    try:
+        ref_target = encode_target(reference[policy.data.target], policy.data.positive_label,
+                                   source=policy.data.reference) if target_column else target
+        model_feature_columns(loaded.estimator, list(reference.columns), exclude={policy.data.target}, path=loaded.path)
+    except (DataError, ModelError) as exc:
+        warnings.append(f"drift of the predictions not measured: {exc.message}")
+        return None
+    try:
+        predicted = predict_with_model(loaded, reference, ref_target, threshold=policy.model.threshold,
+                                       exclude={policy.data.target})
+    except ModelError as exc:
+        raise ModelError(f"{exc.message.rstrip('.')} (on the reference data {policy.data.reference.name}).") from None
+    return predicted.y_score if scores else predicted.y_pred
+
+
 def _check_sensitive_features(frame, policy: Policy) -> None:
     """A sensitive feature must split the rows into at least two groups to be compared."""
     for feature in policy.sensitive_features:
         column = frame[feature]
+        _require_categories(column, feature, policy.data.path)
         if column.isna().all():
             raise DataError(f"{policy.data.path}: sensitive feature '{feature}' is missing in every row; fill the column or remove it from sensitive_features.")
         groups = column.nunique(dropna=False)
         if groups < 2:
             raise DataError(f"{policy.data.path}: sensitive feature '{feature}' has a single group ('{column.iloc[0]}'); fairness compares groups, so audit data that holds every group or remove the feature.")
+
+
+_CATEGORY_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "decimal", "boolean",
+                             "datetime", "datetime64", "date", "timedelta", "categorical", "bytes"})
+
+
+def _require_categories(column, feature: str, path) -> None:
+    """A sensitive feature holds one category per row: text, a number, a flag or a date, never a list or mapping."""
+    import numpy as np
+    import pandas as pd
+
+    if not pd.api.types.is_object_dtype(column) and not isinstance(column.dtype, pd.ArrowDtype):
+        return
+    if pd.api.types.infer_dtype(column, skipna=True) in _CATEGORY_KINDS:  # one C-level pass in the usual case
+        return
+    for position, value in enumerate(column.to_numpy()):
+        if value is None or isinstance(value, (str, bool, int, float, np.generic, pd.Timestamp)):
+            continue
+        if value is pd.NA or value is pd.NaT:
+            continue
+        raise DataError(f"{path}: sensitive feature '{feature}' holds {type(value).__name__} values (row {position}); "
+                        "a sensitive feature must hold one category per row, so flatten the column to text before auditing.")
 
 
 def _explanation_skip_reason(policy: Policy, loaded, explain: bool) -> dict | None:
@@ -584,10 +663,15 @@ def _explanation_skip_reason(policy: Policy, loaded, explain: bool) -> dict | No
     return None
 
 
-def _positive_class(estimator, positive_label):
+def _positive_class(loaded, positive_label):
+    """The model's own class object for the positive label (read as model code: it may raise)."""
+    from .model import run_model_code
     from .predictions import label_key
 
-    for cls in list(getattr(estimator, "classes_", [])):
-        if label_key(cls) == positive_label:
-            return cls
-    return None
+    def find():
+        for cls in list(getattr(loaded.estimator, "classes_", [])):
+            if label_key(cls) == positive_label:
+                return cls
+        return None
+
+    return run_model_code(loaded.path, "reading its classes_ attribute failed", find)

@@ -443,15 +443,25 @@ def _spread_record(feature, metric, result: Spread, reference, confidence) -> di
     }
 
 
+class UnknownReferenceGroup(DataError):
+    """A reference group named for a feature is not one of the feature's groups in the data."""
+
+    def __init__(self, feature: str, reference: str, labels) -> None:
+        from ..sanitize import short_repr
+
+        self.feature, self.reference, self.labels = feature, reference, tuple(labels)
+        shown = ", ".join(short_repr(label, 40) for label in self.labels[:12])
+        more = f" and {len(self.labels) - 12} more" if len(self.labels) > 12 else ""
+        super().__init__(f"Reference group {short_repr(reference, 60)} of feature '{feature}' does not occur in "
+                         f"the data; use one of {shown}{more}.")
+
+
 def _reference_index(table: _Table, reference: str | None) -> int:
     labels = table.coding.labels
     if reference is None:
         return int(np.argmax(table.n))  # the largest group; the first one on a tie
     if str(reference) not in labels:
-        raise DataError(
-            f"Reference group '{reference}' of feature '{table.coding.name}' does not occur in "
-            f"the data; use one of {', '.join(map(repr, labels))}."
-        )
+        raise UnknownReferenceGroup(table.coding.name, str(reference), labels)
     return labels.index(str(reference))
 
 

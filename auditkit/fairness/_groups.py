@@ -114,6 +114,14 @@ def _intersect(parts: Sequence[GroupCoding]) -> GroupCoding:
             pieces.append(part.labels[code])
         labels.append(INTERSECTION_SEPARATOR.join(reversed(pieces)))
     name = INTERSECTION_SEPARATOR.join(p.name for p in parts)
+    if len(set(labels)) != len(labels):
+        # ("a & b", "c") and ("a", "b & c") would both read "a & b & c": two groups, one name.
+        clash = next(label for label in labels if labels.count(label) > 1)
+        raise DataError(
+            f"Intersection {name}: two different combinations of values are both written "
+            f"'{clash}', because a value contains ' & '; rename those values in the data "
+            "(the ' & ' separator is reserved for intersections)."
+        )
     return GroupCoding(name=name, codes=np.asarray(codes, dtype=np.int64), labels=tuple(labels))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 __all__ = ["beeswarm_chart", "drift_chart", "fairness_chart", "group_shap_chart", "importance_chart"]
 
@@ -50,7 +51,8 @@ def _to_data_uri(fig) -> str:
 
 def _short(text: str, limit: int = 28) -> str:
     text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\$")  # a label from the data is text, never matplotlib mathtext
 
 
 def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: dict[str, list[tuple[float, str]]]) -> str | None:
@@ -80,11 +82,15 @@ def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: 
                 ax.plot([ci[0], ci[0]], [y - 0.15, y + 0.15], color=ACCENT, linewidth=1)
                 ax.plot([ci[1], ci[1]], [y - 0.15, y + 0.15], color=ACCENT, linewidth=1)
             ax.plot([value], [y], marker="o", color=ACCENT, markersize=5, zorder=3)
+        fixed_range = metric not in ("mean_prediction", "mean_target", "mae", "rmse")
         for x, label in lines.get(metric, []):
+            # A threshold the axis cannot show (a policy may write 1e308) is left to the rules table.
+            if not math.isfinite(x) or abs(x) > 1e12 or (fixed_range and not -0.02 <= x <= 1.02):
+                continue
             ax.axvline(x, color=BAD, linestyle="--", linewidth=1.2)
             ax.text(x, n_groups - 0.35, _short(label, 24), color=BAD, fontsize=7, ha="center", va="bottom")
         ax.set_title(metric, fontsize=9, color=INK)
-        ax.set_xlim(-0.02, 1.02) if metric not in ("mean_prediction", "mean_target", "mae", "rmse") else None
+        ax.set_xlim(-0.02, 1.02) if fixed_range else None
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         ax.set_ylim(-0.6, n_groups + 0.1)
     axes[0][0].set_yticks(ys, labels)
