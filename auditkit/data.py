@@ -56,6 +56,7 @@ def load_table(path: str | Path, *, columns: list[str] | None = None):
         raise DataError(f"{path}: the file is empty; export the data again.")
     try:
         if fmt == "parquet":
+            _check_parquet_footer(path)
             frame = pd.read_parquet(path, columns=columns)
         else:
             frame = _read_csv(path)
@@ -70,6 +71,25 @@ def load_table(path: str | Path, *, columns: list[str] | None = None):
         raise DataError(f"{path}: cannot be read as {fmt.upper()} ({reason}); check the file is complete and in that format.") from None
     _check_frame(frame, path)
     return frame
+
+
+def _check_parquet_footer(path: Path) -> None:
+    """Refuse a Parquet file whose own footer says it decodes to far more than its size.
+
+    Parquet pages are compressed and run-length encoded, so a file of a megabyte can claim a
+    billion rows. Real tables hold at most a few dozen cells per byte on disk; the cap allows 128 (and
+    never fewer than 50 million cells), checked before any page is read.
+    """
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    cells = meta.num_rows * max(1, meta.num_columns)
+    size = path.stat().st_size
+    cap = max(50_000_000, 128 * size)
+    if cells > cap:
+        raise DataError(f"{path}: its footer claims {meta.num_rows:,} rows × {meta.num_columns:,} columns from "
+                        f"{size:,} bytes ({cells / max(1, size):,.0f} cells per byte), which real data does not "
+                        "compress to; check the file, or export it again (or as CSV).")
 
 
 def _read_csv(path: Path):

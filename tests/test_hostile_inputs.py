@@ -69,6 +69,18 @@ def test_gzip_bomb_is_refused_before_it_fills_memory(demo_copy, write_policy, tm
     assert_could_not_run(run_check(policy, tmp_path / "out"), tmp_path / "out", "bomb.csv.gz", "inflates")
 
 
+def test_parquet_bomb_is_refused_from_its_footer(demo_copy, write_policy, tmp_path):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = demo_copy / "data" / "bomb.parquet"
+    pq.write_table(pa.table({"credit_risk": pa.array(np.zeros(60_000_000, dtype=np.int8))}), path, compression="zstd")
+    assert path.stat().st_size < 1 << 20
+    policy = write_policy(NO_CONTRACT.replace("data/credit.csv", "data/bomb.parquet"))
+    assert_could_not_run(run_check(policy, tmp_path / "out"), tmp_path / "out", "bomb.parquet", "cells per byte")
+
+
 def test_a_header_cell_longer_than_csv_allows(demo_copy, write_policy, tmp_path):
     blob = ("x" * 200_000 + ",y\n1,2\n").encode()
     policy = with_data(demo_copy, write_policy, blob)
