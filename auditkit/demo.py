@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import AuditkitError, OutputError
-from .outputs import _backup
+from .outputs import _backup, missing_folders, remove_created
 
 __all__ = ["build_demo", "german_credit_contract", "load_german_credit"]
 
@@ -240,7 +240,7 @@ def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str]
         _switch_in(staging, root)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        _remove_empty(created)
+        remove_created(created)
         raise
     shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
     return root / policy_name
@@ -260,20 +260,16 @@ def _staging_folder(root: Path) -> tuple[Path, list[Path]]:
     exists = root.is_dir()
     parent = root if exists else (root.parent if str(root.parent) else Path("."))
     prefix = _STAGING_TAG if exists else f".{root.name}{_STAGING_TAG}"
-    created = []
-    probe = parent
-    while not os.path.lexists(probe) and probe != probe.parent:
-        created.append(probe)
-        probe = probe.parent
+    created = missing_folders(parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(parent, prefix)
         staging = _fresh_folder(parent, prefix)
     except OSError as exc:
-        _remove_empty(list(reversed(created)))
+        remove_created(created)
         raise OutputError(f"{root}: cannot create the demo folder ({exc.strerror or type(exc).__name__}); "
                           "choose another folder.") from None
-    return staging, list(reversed(created))
+    return staging, created
 
 
 def _fresh_folder(parent: Path, prefix: str) -> Path:
@@ -304,14 +300,6 @@ def _remove_stale(parent: Path, prefix: str) -> None:
                 shutil.rmtree(entry.path, ignore_errors=True)
         except OSError:
             pass
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in reversed(folders):  # deepest first
-        try:
-            folder.rmdir()
-        except OSError:
-            break
 
 
 def _build_into(root: Path, *, seed: int, say: Callable[[str], None], with_champion: bool) -> str:
@@ -391,7 +379,7 @@ def _switch_in(staging: Path, root: Path) -> None:
                     os.unlink(root / rel)
             except OSError:
                 pass
-        _remove_empty(made)
+        remove_created(made)
         if isinstance(exc, OSError):
             raise OutputError(f"{root}: writing the demo failed ({exc.strerror or type(exc).__name__}); "
                               "its earlier files were put back; choose another folder.") from None

@@ -312,28 +312,35 @@ def _put_manifest(out: Path, stage: Path, data: bytes) -> None:
 # --------------------------------------------------------------------------- the folder
 
 
-def _make_folder(out: Path, hint: str) -> list[Path]:
-    """Create ``out`` (and missing parents); the folders created, deepest last."""
+def missing_folders(path: Path) -> list[Path]:
+    """The folders ``path.mkdir(parents=True)`` would create, shallowest first."""
     missing = []
-    probe = out
+    probe = path
     while not os.path.lexists(probe) and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
+    return list(reversed(missing))
+
+
+def remove_created(created: list[Path]) -> None:
+    """Remove folders a failed write created (from :func:`missing_folders`), deepest first, if empty."""
+    for folder in reversed(created):
+        try:
+            folder.rmdir()  # only when empty: never anything else
+        except OSError:
+            break
+
+
+def _make_folder(out: Path, hint: str) -> list[Path]:
+    """Create ``out`` (and missing parents); the folders created, shallowest first."""
+    missing = missing_folders(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output folder ({_reason(exc)}); {hint}.") from None
     if not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; {hint}.")
-    return list(reversed(missing))
-
-
-def _remove_created(created: list[Path]) -> None:
-    for folder in reversed(created):
-        try:
-            folder.rmdir()  # only when empty: never anything else
-        except OSError:
-            break
+    return missing
 
 
 def _clean_stale(out: Path, before: float) -> None:
@@ -427,7 +434,7 @@ def write_output_set(folder: str | Path, documents: Mapping[str, str | bytes], *
         with output_lock(out, hint=hint):
             _switch(out, data, replace_set=replace_set, removable=frozenset(removable), hint=hint)
     except BaseException:
-        _remove_created(created)
+        remove_created(created)
         raise
     return [out / name for name in data]
 
@@ -611,5 +618,5 @@ def write_file(path: str | Path, content: str | bytes, *, overwrite: bool = True
         except OSError:
             pass
         if not done:
-            _remove_created(created)
+            remove_created(created)
     return path
