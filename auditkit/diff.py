@@ -159,11 +159,22 @@ def diff_files(old_path: str | Path, new_path: str | Path, *, tolerance: float =
     Raises
     ------
     DataError
-        A file is missing, not JSON, or not an auditkit results file.
+        A file is missing, not JSON, or not an auditkit results file (the message names which
+        file and, for a wrong value, its JSON key path).
     """
+    from .errors import AuditkitError, DataError
     from .report.rerender import load_results
+    from .sanitize import short_repr
 
-    return diff_results(load_results(old_path), load_results(new_path), tolerance=tolerance, all_metrics=all_metrics)
+    old, new = load_results(old_path), load_results(new_path)
+    try:
+        return diff_results(old, new, tolerance=tolerance, all_metrics=all_metrics)
+    except AuditkitError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - last line of defence: both files passed the schema
+        raise DataError(f"{old_path}, {new_path}: cannot be compared ({type(exc).__name__}: "
+                        f"{short_repr(str(exc), 120)[1:-1]}); both files are valid results, so this is a bug in "
+                        "auditkit: please report it with the two files (rerun with --debug for the traceback).") from exc
 
 
 def diff_results(old: dict, new: dict, *, tolerance: float = 0.01, all_metrics: bool = False) -> ResultsDiff:
@@ -500,8 +511,9 @@ def _terminal(value) -> str:
 def _md(value, limit: int = 120) -> str:
     """Escape text from a results file for a Markdown table cell in a pull-request comment."""
     from .report.templates import markdown_escape
+    from .sanitize import terminal_safe
 
-    text = str(value)
+    text = terminal_safe(" ".join(str(value).split()))  # controls and bidi marks as visible escapes
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     # "@name" would notify a user or team in a GitHub comment; the entity renders as "@".

@@ -244,6 +244,13 @@ def test_a_run_killed_between_renames_leaves_a_detectably_mixed_folder(results, 
     with pytest.raises(DataError, match=r"mixed or incomplete set of outputs from an interrupted run.*rerun audit check") as caught:
         check_output_set(out / "results.json")
     assert str(out) in str(caught.value)
+    for command in (["report", str(out / "results.json"), "-o", str(tmp_path / "again.html")],
+                    ["diff", str(out / "results.json"), str(saved)],
+                    ["ll144", str(out / "results.json"), "-o", str(tmp_path / "ll")]):
+        refused = CliRunner().invoke(cli, command)
+        assert refused.exit_code == 2, (command, refused.output)
+        assert "interrupted run" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "again.html").exists()
 
     write_outputs(results, out)  # the next run repairs the folder and clears the leftovers
     assert _strays(out) == []
@@ -265,6 +272,15 @@ def test_check_output_set_accepts_copies_and_refuses_a_foreign_results_file(resu
     (out / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
     with pytest.raises(DataError, match="damaged"):
         check_output_set(out / "results.json")
+
+
+def test_rerendering_the_report_in_place_keeps_the_set_whole(results, tmp_path):
+    out = tmp_path / "out"
+    write_outputs(results, out)
+    result = CliRunner().invoke(cli, ["report", str(out / "results.json"), "-o", str(out / "report.html")])
+    assert result.exit_code == 0, result.output
+    check_output_set(out / "results.json")  # the manifest follows the re-rendered file
+    assert _strays(out) == []
 
 
 def test_two_concurrent_writers_leave_one_consistent_set(results, tmp_path):

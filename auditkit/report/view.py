@@ -272,8 +272,7 @@ def _fairness_view(fairness: dict, rules: list[dict], charts_enabled: bool, glos
             "excluded": [g for g in group_rows if g["insufficient"]], "disparities": disparity_rows, "chart": chart,
             "chart_alt": f"Chart of {', '.join(wanted)} for each group of {feature}, with confidence intervals and rule thresholds as dashed lines.",
         })
-    bootstrap = fairness.get("bootstrap") or {}
-    return {"features": features, "bootstrap": bootstrap, "task": fairness.get("task"),
+    return {"features": features, "bootstrap": _bootstrap(fairness.get("bootstrap")), "task": fairness.get("task"),
             "min_group_size": fairness.get("min_group_size"),
             "excluded": fairness.get("excluded_groups", [])}
 
@@ -325,8 +324,15 @@ def _champion_view(champion: dict | None, model: dict, fairness: dict | None, ru
         "champion_path": Path(summary["path"]).name if summary.get("path") else summary.get("uri"),
         "overall": overall, "worse": worse[:12], "worse_total": len(worse), "metrics": focus,
         "groups": groups, "disparities": disparities,
-        "bootstrap": champion.get("bootstrap") or {},
+        "bootstrap": _bootstrap(champion.get("bootstrap")),
     }
+
+
+def _bootstrap(bootstrap: dict | None) -> dict:
+    """The bootstrap settings with every key the templates read (a results file may omit them)."""
+    bootstrap = bootstrap or {}
+    return {"resamples": bootstrap.get("resamples") or 0, "confidence": bootstrap.get("confidence"),
+            "seed": bootstrap.get("seed"), "method": bootstrap.get("method")}
 
 
 def _signed(value) -> str:
@@ -371,7 +377,7 @@ def _explanations_view(explanations: dict, results: dict, charts_enabled: bool) 
                         "interval": fmt_interval(r.get("ci"), 4), "share": fmt_percent(r.get("share")),
                         "sensitive": r["feature"] in sensitive} for r in importance],
         "importance_chart": charts.importance_chart(importance, sensitive) if charts_enabled else None,
-        "beeswarm_chart": charts.beeswarm_chart(explanations.get("beeswarm")) if charts_enabled else None,
+        "beeswarm_chart": charts.beeswarm_chart(_beeswarm(explanations.get("beeswarm"))) if charts_enabled else None,
         "shap_share": [{"feature": k, "share": fmt_percent(v)} for k, v in (explanations.get("shap_share") or {}).items()],
         "groups": group_views,
         "proxies": [{"input": p["input_feature"], "sensitive": p["sensitive_feature"],
@@ -379,6 +385,31 @@ def _explanations_view(explanations: dict, results: dict, charts_enabled: bool) 
                      "importance": fmt_percent(p.get("importance_share")), "flagged": p.get("flagged", False)}
                     for p in sorted(explanations.get("proxies", []), key=lambda p: (not p.get("flagged"), -(p.get("association") or 0)))[:15]],
     }
+
+
+def _beeswarm(beeswarm: dict | None) -> dict | None:
+    """The beeswarm sample, with a point's value ranks dropped unless they pair one-to-one with its
+    SHAP values (its dots are then grey, as for a categorical input)."""
+    if not beeswarm:
+        return None
+    points = []
+    for point in beeswarm.get("points") or []:
+        ranks = point.get("value_rank")
+        if ranks is not None and len(ranks) != len(point.get("shap") or []):
+            point = {**point, "value_rank": None}
+        points.append(point)
+    return {**beeswarm, "points": points}
+
+
+def _git_line(git: dict) -> str:
+    """The commit of the policy's folder, and what is known of uncommitted changes."""
+    if not git:
+        return "not a git work tree"
+    branch = f" on {git['branch']}" if git.get("branch") else ""
+    dirty = git.get("dirty")
+    state = (" (uncommitted changes)" if dirty else " (no uncommitted changes)" if dirty is False
+             else " (uncommitted changes not checked: auditkit runs no git in the audited folder)")
+    return f"{git.get('commit', '')}{branch}{state}"
 
 
 def _provenance_view(provenance: dict) -> dict:
@@ -394,8 +425,8 @@ def _provenance_view(provenance: dict) -> dict:
         "versions": sorted((provenance.get("versions") or {}).items()),
         "seed": provenance.get("seed"),
         "command": provenance.get("command") or "(Python API)",
-        "git": (git.get("commit", "") + (" (uncommitted changes)" if git.get("dirty") else "")) if git else "not a git work tree",
+        "git": _git_line(git),
         "started_at": provenance.get("started_at", ""),
         "finished_at": provenance.get("finished_at", ""),
-        "platform": provenance.get("platform") or {},
+        "platform": {"system": "", "machine": "", **(provenance.get("platform") or {})},
     }
