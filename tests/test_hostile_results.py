@@ -381,6 +381,18 @@ def test_ll144_section_is_checked(tmp_path, hiring_results):
     assert code == 0, (out, err, exc)
 
 
+@pytest.mark.parametrize("path, value, says", [
+    (("adverse_impact", "features", 0, "unknown", "values", 0, "group"), _DELETE,
+     r"key 'adverse_impact\.features\[0\]\.unknown\.values\[0\]\.group' is missing"),
+    (("adverse_impact", "unknown_values"), -1, r"key 'adverse_impact\.unknown_values' must be a list or null, not -1"),
+    (("packs", 0, "rules", 0), ["x"], r"key 'packs\[0\]\.rules\[0\]' must be a string"),
+    (("ll144", "lowest_impact_ratio", "table"), None, r"key 'll144\.lowest_impact_ratio\.table' must be a string, not null"),
+    (("ll144", "columns"), _DELETE, r"key 'll144\.columns' is missing"),
+])
+def test_pack_sections_are_checked(tmp_path, hiring_results, path, value, says):
+    report_fails(tmp_path, _set(copy.deepcopy(hiring_results), path, value), says=says)
+
+
 def test_load_results_raises_data_error_naming_the_file(tmp_path, demo_results):
     document = copy.deepcopy(demo_results)
     document["summary"]["fail"] = -1
