@@ -194,10 +194,9 @@ def diff(old, new, fmt, tolerance):
 
     Exits 1 when a rule went from passing to failing, else 0; 2 when a file cannot be read.
     """
-    from .diff import diff_results, render_markdown, render_text
-    from .report.rerender import load_results
+    from .diff import diff_files, render_markdown, render_text
 
-    result = diff_results(load_results(old), load_results(new), tolerance=tolerance)
+    result = diff_files(old, new, tolerance=tolerance)
     click.echo(render_markdown(result) if fmt == "md" else render_text(result))
     _exit(EXIT_FAILED if result.regressed else EXIT_PASSED)
 

@@ -35,6 +35,10 @@ def test_check_on_spark_equals_pandas(spark, write_policy, tmp_path):
                 assert value == pytest.approx(ref["metrics"][metric], abs=1e-12), metric
     assert spark_run["contract"]["passed"] == pandas_run["contract"]["passed"]
     assert spark_run["explanations"]["status"] == "ok"
+    # What the Spark engine writes holds the same strict results schema audit report reads.
+    from auditkit.report.rerender import load_results
+
+    load_results(tmp_path / "spark" / "results.json")
 
 
 def test_spark_refuses_what_it_does_not_compute(write_policy, tmp_path):
