@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MAX_MESSAGE", "csv_cell", "one_line", "short_repr", "terminal_safe"]
+__all__ = ["MAX_MESSAGE", "csv_cell", "describe_exception", "one_line", "short_repr", "terminal_safe"]
 
 #: The longest error message auditkit prints (characters); longer ones are cut with "…".
 MAX_MESSAGE = 600
@@ -81,3 +81,26 @@ def csv_cell(value: Any) -> Any:
     if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
         return "'" + text
     return text
+
+
+def describe_exception(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` of an exception raised by model code, short, on one line, never raising.
+
+    The message is model code too (``__str__`` may raise, loop or return megabytes), so it is
+    computed defensively and cut before it is cleaned.
+    """
+    try:
+        name = type(exc).__name__
+        if not isinstance(name, str):
+            name = "exception"
+    except Exception:  # noqa: BLE001 - a hostile metaclass
+        name = "exception"
+    try:
+        text = str(exc)
+        text = text[: limit * 4] if isinstance(text, str) else ""
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: BLE001 - str() of a hostile exception
+        text = "(message not printable)"
+    text = one_line(text, limit)
+    return one_line(f"{name}: {text}" if text else name, limit + 40)
