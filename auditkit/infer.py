@@ -67,7 +67,9 @@ def _dumper():
             return True
 
     def represent_str(dumper, data):
-        style = '"' if _UNSAFE_TEXT.search(data) else None
+        # Quoted also when it starts or ends with whitespace of any kind (a no-break space):
+        # people and tools trim it, and a plain scalar would hide it.
+        style = '"' if _UNSAFE_TEXT.search(data) or data != data.strip() else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
     Dumper.add_representer(str, represent_str)
@@ -91,11 +93,11 @@ def yaml_dump(value: Any, *, flow: bool = False) -> str:
     if _BIDI.search(text):  # keep reordering marks visible: escape everything that is not ASCII
         text = dump(False)
     if flow:
-        text = text.strip()
+        text = text.strip(" \n")  # only what the emitter adds: str.strip() would also eat U+00A0
         if text.endswith("\n..."):
-            text = text[: -len("\n...")].rstrip()
+            text = text[: -len("\n...")].rstrip(" \n")
         elif text.endswith("..."):
-            text = text[: -len("...")].rstrip()
+            text = text[: -len("...")].rstrip(" \n")
         if "\n" in text:  # pragma: no cover - a scalar with a line break is always double-quoted
             raise OutputError(f"auditkit could not write {value!r} on one YAML line; please report this bug.")
     return text

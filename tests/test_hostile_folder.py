@@ -272,9 +272,9 @@ CPU_BOMBS = {
 
 @pytest.mark.parametrize("payload", CPU_BOMBS.values(), ids=list(CPU_BOMBS))
 def test_endless_computation_is_stopped(payload, results_file, folder, tmp_path, monkeypatch):
-    from auditkit.report import templates
+    from auditkit.report import sandbox
 
-    monkeypatch.setattr(templates, "MAX_STEPS", 200_000)  # the real budget: 20 million steps or 30 s
+    monkeypatch.setattr(sandbox, "MAX_STEPS", 200_000)  # the real budget: 20 million steps or 30 s
     (folder / "report.html.j2").write_text(payload)
     result, out = render(results_file, folder, tmp_path)
     assert_refused(result, "report.html.j2, line 1", "steps")
@@ -282,9 +282,9 @@ def test_endless_computation_is_stopped(payload, results_file, folder, tmp_path,
 
 
 def test_render_time_limit(results_file, folder, tmp_path, monkeypatch):
-    from auditkit.report import templates
+    from auditkit.report import sandbox
 
-    monkeypatch.setattr(templates, "MAX_SECONDS", 0.5)
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
     (folder / "report.html.j2").write_text(
         "{% set big = range(100000)|list %}{% for i in range(100000) %}{{ big|sort|first }}{% endfor %}")
     result, _ = render(results_file, folder, tmp_path)
