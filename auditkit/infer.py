@@ -67,9 +67,10 @@ def _dumper():
             return True
 
     def represent_str(dumper, data):
-        # Quoted also when it starts or ends with whitespace of any kind (a no-break space):
-        # people and tools trim it, and a plain scalar would hide it.
-        style = '"' if _UNSAFE_TEXT.search(data) or data != data.strip() else None
+        # Quoted also when it starts or ends with Unicode whitespace other than space and tab
+        # (a no-break space): PyYAML would write it plain, and people and tools trim it.
+        # (Edge spaces and tabs PyYAML already quotes itself.)
+        style = '"' if _UNSAFE_TEXT.search(data) or data.strip() != data.strip(" \t") else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
     Dumper.add_representer(str, represent_str)
