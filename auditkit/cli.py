@@ -101,7 +101,7 @@ def cli(debug: bool) -> None:
 @click.option("--no-explain", is_flag=True, help="Skip SHAP explanations.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
               help="Which rule severities fail the gate.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for bootstrap resampling and sampling (0 to 4294967295).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for bootstrap resampling and sampling.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
 @click.option("--mlflow", "use_mlflow", is_flag=True,
               help="Log the results as an MLflow run (metrics, report and JSON as artifacts, verdict tag).")
@@ -329,7 +329,7 @@ def ll144(results_file, out_dir, templates):
 
 @cli.command()
 @click.argument("directory", default="audit-demo", type=click.Path(path_type=Path))
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the split, the model and the bootstrap (0 to 4294967295).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the split, the model and the bootstrap.")
 @click.option("--with-champion", is_flag=True,
               help="Audit a deliberately worse candidate against the demo model as champion.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
