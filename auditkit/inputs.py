@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import AuditkitError, DataError
 
-__all__ = ["LIMITS", "read_capped", "regular_file"]
+__all__ = ["LIMITS", "open_regular", "read_capped", "regular_file"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -74,16 +74,41 @@ def regular_file(path: str | Path, *, kind: str, what: str, error: type[Auditkit
     return path
 
 
+def open_regular(path: str | Path, *, kind: str, what: str, error: type[AuditkitError] = DataError,
+                 hint: str = "check the path", allow_empty: bool = True):
+    """Open a file checked by :func:`regular_file` for binary reading, and check what was opened.
+
+    Opened without blocking, and checked again on the descriptor: the path may have been
+    swapped for a FIFO or a larger file since it was checked. The caller closes the handle.
+    """
+    path = regular_file(path, kind=kind, what=what, error=error, hint=hint, allow_empty=allow_empty)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise error(f"{path}: {what} cannot be opened ({exc.strerror or type(exc).__name__}); {hint}.") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: is not a regular file, not {what}; auditkit reads regular files only.")
+        if info.st_size > LIMITS[kind]:
+            raise error(f"{path}: {what} is over auditkit's limit of {_size(LIMITS[kind])} for a {kind} file; "
+                        "check that this is the right file.")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_capped(path: str | Path, *, kind: str, what: str, error: type[AuditkitError] = DataError,
                 hint: str = "check the path", allow_empty: bool = True) -> bytes:
-    """The bytes of a regular file checked by :func:`regular_file`, never more than its cap."""
-    path = regular_file(path, kind=kind, what=what, error=error, hint=hint, allow_empty=allow_empty)
+    """The bytes of a regular file opened by :func:`open_regular`, never more than its cap."""
     limit = LIMITS[kind]
-    try:
-        with open(path, "rb") as handle:
+    with open_regular(path, kind=kind, what=what, error=error, hint=hint, allow_empty=allow_empty) as handle:
+        try:
             data = handle.read(limit + 1)
-    except OSError as exc:
-        raise error(f"{path}: {what} cannot be read ({exc.strerror or type(exc).__name__}); {hint}.") from None
+        except OSError as exc:
+            raise error(f"{path}: {what} cannot be read ({exc.strerror or type(exc).__name__}); {hint}.") from None
     if len(data) > limit:  # the file grew after it was checked
         raise error(f"{path}: {what} is over auditkit's limit of {_size(limit)} for a {kind} file; check that this is the right file.")
     return data

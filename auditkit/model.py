@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any, TypeVar
 from ._pickle_imports import Unverifiable, imported_globals
 from ._skops_zip import check_skops_archive
 from .errors import AuditkitError, ModelError, UntrustedModelError
-from .inputs import LIMITS, regular_file
+from .inputs import open_regular, regular_file
 from .sanitize import describe_exception, one_line, short_repr
 
 __all__ = ["LoadedModel", "describe_exception", "load_model", "pickle_globals", "run_model_code"]
@@ -185,35 +184,10 @@ def _type_name(obj: Any) -> str:
         return "object"
 
 
-class _open_model_file:
-    """Open a checked model file once, without blocking, and check what was opened."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.handle = None
-
-    def __enter__(self):
-        path = self.path
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            fd = os.open(path, flags)
-        except OSError as exc:
-            raise ModelError(f"{path}: the model file cannot be opened ({exc.strerror or type(exc).__name__}); "
-                             "check model.path in the policy or --model.") from None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):  # replaced after it was checked
-                raise ModelError(f"{path}: is not a regular file, not a model file; auditkit reads regular files only.")
-            if info.st_size > LIMITS["model"]:
-                raise ModelError(f"{path}: the model file is over auditkit's limit for a model file; check that this is the right file.")
-            self.handle = os.fdopen(fd, "rb")
-        except BaseException:
-            os.close(fd)
-            raise
-        return self.handle
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
+def _open_model_file(path: Path):
+    """Open a checked model file once, without blocking: the bytes checked are the bytes loaded."""
+    return open_regular(path, kind="model", what="the model file", error=ModelError,
+                        hint="check model.path in the policy or --model")
 
 
 def _sha256(handle, chunk_size: int = 1 << 20) -> str:
