@@ -9,7 +9,8 @@ from typing import Any
 
 from .errors import ContractError
 
-__all__ = ["ContractResult", "Violation", "load_contract", "validate"]
+__all__ = ["COMPARISONS", "ContractResult", "Violation", "check_label", "column_is_plain", "load_contract",
+           "plain_value", "schema_is_plain", "schema_violation", "validate"]
 
 MAX_EXAMPLES = 5
 
@@ -149,7 +150,7 @@ def validate(df, contract, *, contract_name: str | None = None) -> ContractResul
     else:
         schema = contract
     try:
-        if _schema_is_plain(schema):
+        if schema_is_plain(schema):
             violations = _fast_validate(df, schema)
         else:
             violations = _pandera_violations(df, schema)
@@ -172,7 +173,7 @@ def _pandera_violations(df, schema) -> tuple[Violation, ...]:
         return _violations_from(exc.failure_cases)
     except pa_errors.SchemaError as exc:  # raised instead of SchemaErrors for some schema-level failures
         return (Violation(column=getattr(exc.schema, "name", None), check=str(exc.check or "schema"),
-                          failure_count=1, examples=(_plain(exc.failure_cases),) if exc.failure_cases is not None else ()),)
+                          failure_count=1, examples=(plain_value(exc.failure_cases),) if exc.failure_cases is not None else ()),)
     return ()
 
 
@@ -183,7 +184,7 @@ def _pandera_violations(df, schema) -> tuple[Violation, ...]:
 # ``Series.duplicated``), so the failure counts are pandera's. tests/test_contract.py
 # compares them against ``SchemaErrors.failure_cases`` on corrupted data.
 
-_COMPARISONS = {
+COMPARISONS = {
     "greater_than": ("min_value", "gt"),
     "greater_than_or_equal_to": ("min_value", "ge"),
     "less_than": ("max_value", "lt"),
@@ -192,7 +193,7 @@ _COMPARISONS = {
     "not_equal_to": ("value", "ne"),
 }
 # check name -> the statistics it must carry (a custom check reusing a built-in name goes to pandera)
-_FAST_CHECKS = {**{name: {key} for name, (key, _) in _COMPARISONS.items()},
+_FAST_CHECKS = {**{name: {key} for name, (key, _) in COMPARISONS.items()},
                 "in_range": {"min_value", "max_value"}, "isin": {"allowed_values"},
                 "notin": {"forbidden_values"}, "str_matches": {"pattern"}}
 _SCHEMA_DEFAULTS = {"dtype": None, "coerce": False, "ordered": False, "unique": None, "index": None,
@@ -200,7 +201,7 @@ _SCHEMA_DEFAULTS = {"dtype": None, "coerce": False, "ordered": False, "unique": 
 _EXAMPLE_SCAN = 1000  # failing rows scanned for distinct examples
 
 
-def _schema_is_plain(schema) -> bool:
+def schema_is_plain(schema) -> bool:
     """True when no dataframe-level option needs pandera's own machinery."""
     if type(schema).__name__ != "DataFrameSchema" or not isinstance(getattr(schema, "columns", None), dict):
         return False
@@ -211,7 +212,7 @@ def _schema_is_plain(schema) -> bool:
     return all(getattr(schema, key, default) == default for key, default in _SCHEMA_DEFAULTS.items())
 
 
-def _column_is_plain(column) -> bool:
+def column_is_plain(column) -> bool:
     if column.coerce or column.regex or column.parsers or column.default is not None or column.drop_invalid_rows:
         return False
     for check in column.checks:
@@ -232,16 +233,16 @@ def _fast_validate(df, schema) -> tuple[Violation, ...]:
     if schema.strict is True:
         extra = [c for c in df.columns if c not in declared]
         if extra:
-            out.append(_schema_violation("column_in_schema", extra))
+            out.append(schema_violation("column_in_schema", extra))
     missing = [name for name, col in declared.items() if col.required and name not in df.columns]
     if missing:
-        out.append(_schema_violation("column_in_dataframe", missing))
+        out.append(schema_violation("column_in_dataframe", missing))
 
     slow = []
     for name, column in declared.items():
         if name not in df.columns:
             continue
-        if not isinstance(df[name], pd.Series) or not _column_is_plain(column):
+        if not isinstance(df[name], pd.Series) or not column_is_plain(column):
             slow.append(name)
             continue
         series = df[name]
@@ -299,7 +300,7 @@ def _fast_column(series, column) -> list[Violation] | None:
     for check in column.checks:
         stats = check.statistics
         kind = check.name
-        if kind in _COMPARISONS or kind == "in_range":
+        if kind in COMPARISONS or kind == "in_range":
             if not numeric:
                 return None
             if kind == "in_range":
@@ -307,7 +308,7 @@ def _fast_column(series, column) -> list[Violation] | None:
                 high = series <= stats["max_value"] if stats.get("include_max", True) else series < stats["max_value"]
                 ok = low & high
             else:
-                key, op = _COMPARISONS[kind]
+                key, op = COMPARISONS[kind]
                 ok = getattr(series, op)(stats[key])
         elif kind in ("isin", "notin"):
             allowed = stats["allowed_values" if kind == "isin" else "forbidden_values"]
@@ -318,7 +319,7 @@ def _fast_column(series, column) -> list[Violation] | None:
             if not _is_text(series):
                 return None
             ok = series.str.match(stats["pattern"], na=False)
-        else:  # pragma: no cover - filtered by _column_is_plain
+        else:  # pragma: no cover - filtered by column_is_plain
             return None
         # A masked (nullable-dtype) comparison gives <NA> for a null; pandera selects failures
         # with ``data[~output]``, which skips <NA>, so a null never fails a comparison here.
@@ -326,7 +327,7 @@ def _fast_column(series, column) -> list[Violation] | None:
         if check.ignore_na and any_na:
             bad = bad & ~isna
         if bad.any():
-            out.append(_violation(name, _check_label(check), series, bad))
+            out.append(_violation(name, check_label(check), series, bad))
     return out
 
 
@@ -343,13 +344,13 @@ def _is_text(series) -> bool:
     return types.is_string_dtype(series.dtype) and not types.is_object_dtype(series.dtype)
 
 
-def _check_label(check) -> str:
+def check_label(check) -> str:
     return check.error if check.error is not None else check.name
 
 
-def _schema_violation(check: str, names: list) -> Violation:
+def schema_violation(check: str, names: list) -> Violation:
     return Violation(column=None, check=check, failure_count=len(names),
-                     examples=tuple(_plain(n) for n in names[:MAX_EXAMPLES]))
+                     examples=tuple(plain_value(n) for n in names[:MAX_EXAMPLES]))
 
 
 def _violation(column: str, check: str, series, bad) -> Violation:
@@ -361,7 +362,7 @@ def _violation(column: str, check: str, series, bad) -> Violation:
     sample = series.iloc[positions]
     examples: list = []
     for value in sample.drop_duplicates().head(MAX_EXAMPLES).tolist():
-        plain = _plain(value)
+        plain = plain_value(value)
         if plain not in examples:
             examples.append(plain)
     labels = series.index[positions[:MAX_EXAMPLES]]
@@ -376,7 +377,7 @@ def _violations_from(failure_cases) -> tuple[Violation, ...]:
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         values = []
         for value in group["failure_case"]:
-            plain = _plain(value)
+            plain = plain_value(value)
             if plain not in values:
                 values.append(plain)
             if len(values) >= MAX_EXAMPLES:
@@ -391,7 +392,7 @@ def _isnan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _plain(value):
+def plain_value(value):
     """JSON-safe scalar for a failure example."""
     if value is None:
         return None

@@ -12,10 +12,14 @@ Three views per sensitive feature (and intersection), each defined in docs/contr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 from .errors import DataError
 
-__all__ = ["DATA_BIAS_METRICS", "MISSING_GROUP", "DataBiasResult", "assess_data_bias"]
+__all__ = ["DATA_BIAS_METRICS", "MISSING_GROUP", "DataBiasCounts", "DataBiasResult", "assess_data_bias",
+           "assess_data_bias_from_counts", "data_bias_counts", "label_codes", "label_text",
+           "sensitive_columns"]
 
 MISSING_GROUP = "(missing)"
 DATA_BIAS_METRICS = ("representation_min_share", "base_rate_ratio", "missingness_gap")
@@ -130,9 +134,231 @@ class DataBiasResult:
                 "missing_gap_flag": self.missing_gap_flag}
 
 
+@dataclass(frozen=True)
+class DataBiasCounts:
+    """Everything data bias depends on, counted per combination of the sensitive values.
+
+    Representation, base rates and missingness of every feature and intersection are sums
+    of these counts over combinations, so an engine that counts them where the data live
+    (:func:`auditkit.spark.data_bias_spark`) gets the same result from
+    :func:`assess_data_bias_from_counts` as :func:`assess_data_bias` gets from rows.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The sensitive columns counted: every sensitive feature and intersection part.
+    groups : tuple of tuple of str
+        One entry per combination of values: each column's group label (:func:`label_text`
+        of the value, :data:`MISSING_GROUP` for a missing one), in ``columns`` order. A
+        combination may occur more than once; its counts add up.
+    rows : numpy.ndarray
+        int64, rows of each combination.
+    labelled, positives : numpy.ndarray or None
+        int64, rows with a known label and rows labelled 1; None without a target.
+    missing : dict of str to numpy.ndarray
+        For every data column with at least one missing value, in the data's column order:
+        its missing values per combination (int64).
+    """
+
+    columns: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]
+    rows: Any = field(repr=False)
+    labelled: Any = field(default=None, repr=False)
+    positives: Any = field(default=None, repr=False)
+    missing: dict = field(default_factory=dict, repr=False)
+
+
+def sensitive_columns(sensitive_features, intersections=()) -> list[str]:
+    """The columns data bias groups by: the sensitive features, then intersection parts not among them."""
+    names = list(sensitive_features)
+    for combo in intersections:
+        names += [c for c in combo if c not in names]
+    return names
+
+
+def data_bias_counts(frame, *, sensitive_features, intersections=(), target=None, missing_values=()) -> DataBiasCounts:
+    """Count rows, labels and missing values per combination of the sensitive values.
+
+    Parameters
+    ----------
+    frame, sensitive_features, intersections, target, missing_values
+        As for :func:`assess_data_bias`.
+
+    Returns
+    -------
+    DataBiasCounts
+
+    Raises
+    ------
+    DataError
+        No rows, a sensitive feature that is not a column, or a target that is not 0/1 or
+        not aligned with the rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if len(frame) == 0:
+        raise DataError("the data has no rows; data bias needs rows.")
+    names = sensitive_columns(sensitive_features, intersections)
+    for column in names:
+        if column not in frame.columns:
+            raise DataError(f"sensitive feature '{column}' is not a column of the data; check sensitive_features.")
+    labels = None
+    if target is not None:
+        labels = pd.to_numeric(pd.Series(np.asarray(target).ravel()), errors="coerce")
+        if len(labels) != len(frame):
+            raise DataError(f"the target has {len(labels)} values but the data {len(frame)} rows; align them.")
+        labels = labels.to_numpy(dtype=float)
+        if not np.isin(labels[~np.isnan(labels)], (0.0, 1.0)).all():
+            raise DataError("the target must be 0/1 (1 = positive label); map it with the positive label first.")
+
+    combined = np.zeros(len(frame), dtype=np.int64)
+    steps = []
+    for column in names:
+        codes, texts = label_codes(frame[column])
+        combined, keys = pd.factorize(combined * len(texts) + codes)  # codes stay below the row count
+        steps.append((texts, keys))
+    groups = _decode(steps)
+    n_groups = len(groups)
+    rows = np.bincount(combined, minlength=n_groups)
+    labelled = positives = None
+    if labels is not None:
+        known = ~np.isnan(labels)
+        labelled = np.bincount(combined[known], minlength=n_groups)
+        positives = np.bincount(combined[known & (labels == 1.0)], minlength=n_groups)
+    mask = _missing_mask(frame, missing_values)
+    missing = {}
+    for column in frame.columns:
+        flags = mask[column].to_numpy(dtype=bool)
+        if flags.any():
+            missing[str(column)] = np.bincount(combined[flags], minlength=n_groups)
+    return DataBiasCounts(columns=tuple(str(c) for c in names), groups=groups, rows=rows, labelled=labelled,
+                          positives=positives, missing=missing)
+
+
+def label_codes(values):
+    """Group labels of values, as codes into their distinct labels.
+
+    Parameters
+    ----------
+    values : pandas.Series or array-like
+
+    Returns
+    -------
+    (numpy.ndarray, list of str)
+        Each value's code and the distinct labels: :func:`label_text` of the value,
+        :data:`MISSING_GROUP` for a missing one (None, NaN, NaT, ``pd.NA``); values whose
+        labels read the same (``1`` and ``"1"``) share a code.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = [label_text(u) for u in uniques] + [MISSING_GROUP]
+    merged, distinct = pd.factorize(np.array(texts, dtype=object))  # 1 and "1" are one group, as their labels say
+    return merged[codes], [str(t) for t in distinct]
+
+
+def _decode(steps) -> tuple[tuple[str, ...], ...]:
+    """The label tuple of every combination code made by :func:`data_bias_counts`.
+
+    Each step is one column's distinct labels and the keys ``previous code * labels + label``
+    that its factorisation numbered; walking the steps backwards splits a code into labels.
+    """
+    import numpy as np
+
+    if not steps:
+        return ((),)  # no sensitive column: every row is one combination
+    current = np.arange(len(steps[-1][1]))
+    parts = []
+    for texts, keys in reversed(steps):
+        current, part = np.divmod(np.asarray(keys)[current], len(texts))
+        parts.append(np.asarray(texts, dtype=object)[part])
+    return tuple(zip(*reversed(parts)))
+
+
+def assess_data_bias_from_counts(counts: DataBiasCounts, *, sensitive_features, intersections=(),
+                                 min_group_size: int = 30, missing_gap_flag: float = 0.1) -> DataBiasResult:
+    """Representation, base rates and missingness per sensitive group, from :class:`DataBiasCounts`.
+
+    Parameters
+    ----------
+    counts : DataBiasCounts
+        From :func:`data_bias_counts` (rows) or a data engine that counts the same.
+    sensitive_features, intersections, min_group_size, missing_gap_flag
+        As for :func:`assess_data_bias`.
+
+    Returns
+    -------
+    DataBiasResult
+
+    Raises
+    ------
+    DataError
+        The counts hold no row, or a sensitive feature was not counted.
+    """
+    import numpy as np
+    import pandas as pd
+
+    total = int(np.sum(counts.rows))
+    if total == 0:
+        raise DataError("the data has no rows; data bias needs rows.")
+    position = {c: i for i, c in enumerate(counts.columns)}
+    for column in sensitive_columns(sensitive_features, intersections):
+        if column not in position:
+            raise DataError(f"sensitive feature '{column}' is not a column of the data; check sensitive_features.")
+    groupings = {f: [g[position[f]] for g in counts.groups] for f in sensitive_features}
+    for combo in intersections:
+        groupings[" & ".join(combo)] = [" & ".join(g[position[c]] for c in combo) for g in counts.groups]
+
+    representation, base_rates, disparities, missingness = [], [], [], []
+    for feature, labels in groupings.items():
+        codes, uniques = pd.factorize(np.array(labels, dtype=object), sort=True)
+        per_group = partial(_sum_per_group, codes, len(uniques))
+        sizes = per_group(counts.rows)
+        order = np.argsort(-sizes, kind="stable")
+        eligible = sizes >= min_group_size
+        for i in order:
+            representation.append(GroupShare(feature, str(uniques[i]), int(sizes[i]), float(sizes[i] / total)))
+        if counts.labelled is not None:
+            labelled, positives = per_group(counts.labelled), per_group(counts.positives)
+            rates = np.where(labelled > 0, positives / np.maximum(labelled, 1), np.nan)
+            for i in order:
+                rate = None if np.isnan(rates[i]) else float(rates[i])
+                base_rates.append(GroupBaseRate(feature, str(uniques[i]), int(sizes[i]), rate))
+            usable = rates[eligible & ~np.isnan(rates)]
+            if len(usable) >= 2:
+                high, low = float(usable.max()), float(usable.min())
+                disparities.append(BaseRateDisparity(feature, high - low, low / high if high > 0 else None))
+            else:
+                disparities.append(BaseRateDisparity(feature, None, None))
+        members = set(feature.split(" & "))
+        for column, missing in counts.missing.items():
+            if column in members:
+                continue
+            shares = per_group(missing) / np.maximum(sizes, 1)
+            rates = {str(uniques[i]): float(shares[i]) for i in order}
+            compared = shares[eligible]
+            gap = float(compared.max() - compared.min()) if len(compared) >= 2 else 0.0
+            missingness.append(ColumnMissingness(feature, column, rates, gap, gap >= missing_gap_flag))
+    return DataBiasResult(features=tuple(groupings), representation=tuple(representation),
+                          base_rates=tuple(base_rates), base_rate_disparity=tuple(disparities),
+                          missingness=tuple(missingness), min_group_size=min_group_size,
+                          missing_gap_flag=missing_gap_flag)
+
+
+def _sum_per_group(codes, n_groups: int, values):
+    """Sum of `values` (one per combination) per group code, as int64."""
+    import numpy as np
+
+    return np.bincount(codes, weights=values, minlength=n_groups).astype(np.int64)
+
+
 def assess_data_bias(frame, *, sensitive_features, intersections=(), target=None, min_group_size: int = 30,
                      missing_gap_flag: float = 0.1, missing_values=()) -> DataBiasResult:
     """Representation, base rates and missingness per sensitive group, from the data alone.
+
+    :func:`data_bias_counts` of the rows, then :func:`assess_data_bias_from_counts`.
 
     Parameters
     ----------
@@ -162,84 +388,10 @@ def assess_data_bias(frame, *, sensitive_features, intersections=(), target=None
     DataError
         A sensitive feature is not a column, or the target is not 0/1 or not aligned.
     """
-    import numpy as np
-    import pandas as pd
-
-    if len(frame) == 0:
-        raise DataError("the data has no rows; data bias needs rows.")
-    names = list(sensitive_features)
-    for combo in intersections:
-        names += [c for c in combo if c not in names]
-    for column in names:
-        if column not in frame.columns:
-            raise DataError(f"sensitive feature '{column}' is not a column of the data; check sensitive_features.")
-    labels = None
-    if target is not None:
-        labels = pd.to_numeric(pd.Series(np.asarray(target).ravel()), errors="coerce")
-        if len(labels) != len(frame):
-            raise DataError(f"the target has {len(labels)} values but the data {len(frame)} rows; align them.")
-        if not labels.dropna().isin([0, 1]).all():
-            raise DataError("the target must be 0/1 (1 = positive label); map it with the positive label first.")
-        labels = labels.to_numpy(dtype=float)
-
-    groupings = {f: _labels(frame[f]) for f in sensitive_features}
-    for combo in intersections:
-        parts = [_labels(frame[c]) for c in combo]
-        joined = parts[0]
-        for part in parts[1:]:
-            joined = joined + " & " + part
-        groupings[" & ".join(combo)] = joined
-
-    missing = _missing_mask(frame, missing_values)
-    columns_with_missing = [c for c in frame.columns if missing[c].any()]
-    total = len(frame)
-    representation, base_rates, disparities, missingness = [], [], [], []
-    for feature, groups in groupings.items():
-        codes, uniques = pd.factorize(groups, sort=True)
-        counts = np.bincount(codes, minlength=len(uniques))
-        order = np.argsort(-counts, kind="stable")
-        eligible = counts >= min_group_size
-        for i in order:
-            representation.append(GroupShare(feature, str(uniques[i]), int(counts[i]), float(counts[i] / total)))
-        if labels is not None:
-            known = ~np.isnan(labels)
-            labelled = np.bincount(codes[known], minlength=len(uniques))
-            positives = np.bincount(codes[known], weights=labels[known], minlength=len(uniques))
-            rates = np.where(labelled > 0, positives / np.maximum(labelled, 1), np.nan)
-            for i in order:
-                rate = None if np.isnan(rates[i]) else float(rates[i])
-                base_rates.append(GroupBaseRate(feature, str(uniques[i]), int(counts[i]), rate))
-            usable = rates[eligible & ~np.isnan(rates)]
-            if len(usable) >= 2:
-                high, low = float(usable.max()), float(usable.min())
-                disparities.append(BaseRateDisparity(feature, high - low, low / high if high > 0 else None))
-            else:
-                disparities.append(BaseRateDisparity(feature, None, None))
-        members = set(feature.split(" & "))
-        for column in columns_with_missing:
-            if str(column) in members:
-                continue
-            missing_counts = np.bincount(codes, weights=missing[column].to_numpy(dtype=float), minlength=len(uniques))
-            shares = missing_counts / np.maximum(counts, 1)
-            rates = {str(uniques[i]): float(shares[i]) for i in order}
-            compared = shares[eligible]
-            gap = float(compared.max() - compared.min()) if len(compared) >= 2 else 0.0
-            missingness.append(ColumnMissingness(feature, str(column), rates, gap, gap >= missing_gap_flag))
-    return DataBiasResult(features=tuple(groupings), representation=tuple(representation),
-                          base_rates=tuple(base_rates), base_rate_disparity=tuple(disparities),
-                          missingness=tuple(missingness), min_group_size=min_group_size,
-                          missing_gap_flag=missing_gap_flag)
-
-
-def _labels(series):
-    """Group labels as the fairness engine writes them: ``str(value)`` (a whole float as an
-    integer, since pandas turns an integer column with gaps into floats), ``(missing)`` for nulls."""
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    table = np.array([label_text(u) for u in uniques] + [MISSING_GROUP], dtype=object)
-    return pd.Series(table[codes], index=series.index, dtype=object)
+    counts = data_bias_counts(frame, sensitive_features=sensitive_features, intersections=intersections,
+                              target=target, missing_values=missing_values)
+    return assess_data_bias_from_counts(counts, sensitive_features=sensitive_features, intersections=intersections,
+                                        min_group_size=min_group_size, missing_gap_flag=missing_gap_flag)
 
 
 def label_text(value) -> str:

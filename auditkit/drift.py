@@ -13,11 +13,15 @@ The target and the model's predictions are measured the same way when given.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
 from .errors import DataError
 
-__all__ = ["DRIFT_METRICS", "PSI_EPSILON", "DriftBin", "DriftResult", "FeatureDrift", "js_distance", "ks_statistic",
-           "measure_drift", "psi"]
+__all__ = ["DRIFT_METRICS", "MISSING", "PREDICTIONS", "PSI_EPSILON", "DriftBin", "DriftResult", "FeatureDrift",
+           "NumericCounts", "NumericReference", "categorical_drift", "category_counts", "count_numeric",
+           "is_numeric_column", "js_distance", "ks_statistic", "measure_drift", "numeric_drift", "numeric_reference",
+           "prediction_values", "psi", "quantile_cuts"]
 
 #: Shares of 0 are replaced by this in the PSI sum, so an empty bin gives a large, finite term.
 PSI_EPSILON = 1e-4
@@ -150,7 +154,6 @@ def measure_drift(reference, current, *, columns, target: str | None = None, ref
         A column is missing from either table, a table has no rows, or a column is numeric
         in the reference but not in the current data.
     """
-    import pandas as pd
 
     if bins < 2:
         raise ValueError("bins must be at least 2")
@@ -173,22 +176,26 @@ def measure_drift(reference, current, *, columns, target: str | None = None, ref
     if (reference_predictions is None) != (current_predictions is None):
         raise ValueError("give both reference_predictions and current_predictions, or neither")
     if reference_predictions is not None:
-        prediction_drift = _measure(PREDICTIONS, pd.Series(_as_1d(reference_predictions)),
-                                    pd.Series(_as_1d(current_predictions)), bins)
+        prediction_drift = _measure(PREDICTIONS, prediction_values(reference_predictions),
+                                    prediction_values(current_predictions), bins)
     return DriftResult(features=tuple(features), target=target_drift, predictions=prediction_drift, bins=bins)
 
 
-def _as_1d(values):
+def prediction_values(values):
+    """A model's outputs (labels or scores) as a Series; a one-column 2-D array is flattened."""
     import numpy as np
+    import pandas as pd
 
     array = np.asarray(values)
-    return array.ravel() if array.ndim > 1 and 1 in array.shape else array
+    return pd.Series(array.ravel() if array.ndim > 1 and 1 in array.shape else array)
 
 
 # ---------------------------------------------------------------- one column
 
 
-def _is_numeric(series) -> bool:
+def is_numeric_column(series) -> bool:
+    """Whether drift treats a reference column as numeric: a numeric dtype (not bool) with
+    more than two distinct values; otherwise it is categorical."""
     from pandas.api import types
 
     if types.is_bool_dtype(series.dtype) or not types.is_numeric_dtype(series.dtype):
@@ -199,37 +206,195 @@ def _is_numeric(series) -> bool:
 def _measure(name: str, ref, cur, bins: int) -> FeatureDrift:
     from pandas.api import types
 
-    if _is_numeric(ref):
+    if is_numeric_column(ref):
         if types.is_bool_dtype(cur.dtype) or not types.is_numeric_dtype(cur.dtype):
             raise DataError(f"column '{name}' is numeric in the reference data but not in the current data "
                             f"({cur.dtype}); fix the current data (validate it against the contract).")
-        return _numeric(name, ref, cur, bins)
-    return _categorical(name, ref, cur)
+        reference = numeric_reference(ref, bins)
+        return numeric_drift(name, reference, count_numeric(cur, reference))
+    return categorical_drift(name, category_counts(ref), category_counts(cur), reference_rows=len(ref),
+                             current_rows=len(cur))
 
 
-def _numeric(name: str, ref, cur, bins: int) -> FeatureDrift:
+@dataclass(frozen=True)
+class NumericReference:
+    """A numeric column of the reference data, reduced to what the current data is counted against.
+
+    Attributes
+    ----------
+    cuts : numpy.ndarray
+        Inner bin edges: the reference's quantiles (:func:`quantile_cuts`); bin ``i`` holds
+        the values with exactly ``i`` cuts at or below them.
+    points : numpy.ndarray
+        The reference's distinct non-missing values, increasing; the two empirical CDFs
+        are compared at these points (and just below them) for the KS statistic.
+    bins : numpy.ndarray
+        int64, reference rows per bin (``len(cuts) + 1``).
+    at_or_below : numpy.ndarray
+        int64, reference rows at or below each point.
+    missing : int
+        Reference rows with a missing value.
+    rows : int
+        All reference rows.
+    """
+
+    cuts: Any = field(repr=False)
+    points: Any = field(repr=False)
+    bins: Any = field(repr=False)
+    at_or_below: Any = field(repr=False)
+    missing: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class NumericCounts:
+    """A numeric column of the current data, counted against a :class:`NumericReference`.
+
+    Every field is a count, so the counts of disjoint sets of rows (e.g. the partitions of
+    a distributed table) add up to the counts of their union.
+
+    Attributes
+    ----------
+    bins : numpy.ndarray
+        int64, rows per bin of the reference (``len(cuts) + 1``).
+    ranks : numpy.ndarray
+        int64, ``ranks[j]``: rows with exactly ``j`` reference points at or below their value
+        (``len(points) + 1``).
+    at_point : numpy.ndarray
+        int64, rows equal to each reference point (``len(points)``).
+    missing : int
+        Rows with a missing value (null or NaN).
+    """
+
+    bins: Any = field(repr=False)
+    ranks: Any = field(repr=False)
+    at_point: Any = field(repr=False)
+    missing: int
+
+    @property
+    def rows(self) -> int:
+        """All rows counted, missing ones included."""
+        return int(self.ranks.sum()) + int(self.missing)
+
+    def __add__(self, other: NumericCounts) -> NumericCounts:
+        """The counts of both sets of rows together."""
+        return NumericCounts(self.bins + other.bins, self.ranks + other.ranks, self.at_point + other.at_point,
+                             self.missing + other.missing)
+
+
+def _floats(values):
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, (pd.Series, pd.Index)):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(values, dtype=float)
+
+
+def numeric_reference(values, bins: int) -> NumericReference:
+    """Bin edges, bin counts and KS points of a numeric reference column.
+
+    Parameters
+    ----------
+    values : pandas.Series or array-like
+        The reference column (missing values as NaN or null).
+    bins : int
+        Number of quantile bins (fewer when quantiles tie).
+
+    Returns
+    -------
+    NumericReference
+    """
     import numpy as np
 
-    r = ref.to_numpy(dtype=float, na_value=np.nan)
-    c = cur.to_numpy(dtype=float, na_value=np.nan)
-    r_ok, c_ok = r[~np.isnan(r)], c[~np.isnan(c)]
-    cuts = _quantile_cuts(r_ok, bins)
-    r_counts = np.bincount(np.searchsorted(cuts, r_ok, side="right"), minlength=len(cuts) + 1)
-    c_counts = np.bincount(np.searchsorted(cuts, c_ok, side="right"), minlength=len(cuts) + 1)
-    labels = _interval_labels(cuts)
-    r_missing, c_missing = len(r) - len(r_ok), len(c) - len(c_ok)
-    if r_missing or c_missing:
-        r_counts = np.append(r_counts, r_missing)
-        c_counts = np.append(c_counts, c_missing)
+    r = _floats(values)
+    ok = r[~np.isnan(r)]
+    cuts = quantile_cuts(ok, bins)
+    points, repeats = np.unique(ok, return_counts=True)
+    return NumericReference(
+        cuts=cuts, points=points,
+        bins=np.bincount(np.searchsorted(cuts, ok, side="right"), minlength=len(cuts) + 1),
+        at_or_below=np.cumsum(repeats), missing=len(r) - len(ok), rows=len(r))
+
+
+def count_numeric(values, reference: NumericReference) -> NumericCounts:
+    """Count a numeric column of the current data against the reference's bins and points.
+
+    Parameters
+    ----------
+    values : pandas.Series or array-like
+        The current column (missing values as NaN or null).
+    reference : NumericReference
+
+    Returns
+    -------
+    NumericCounts
+    """
+    import numpy as np
+
+    c = _floats(values)
+    ok = np.sort(c[~np.isnan(c)])
+    # Rows below each edge or point, looked up in the sorted values; differences give the counts.
+    below_cuts = np.searchsorted(ok, reference.cuts, side="left")
+    below = np.searchsorted(ok, reference.points, side="left")
+    at_or_below = np.searchsorted(ok, reference.points, side="right")
+    return NumericCounts(bins=np.diff(below_cuts, prepend=0, append=len(ok)),
+                         ranks=np.diff(below, prepend=0, append=len(ok)), at_point=at_or_below - below,
+                         missing=len(c) - len(ok))
+
+
+def numeric_drift(name: str, reference: NumericReference, current: NumericCounts) -> FeatureDrift:
+    """PSI, KS and JS of a numeric column from the reference's summary and the current counts.
+
+    The KS statistic is exact: between consecutive reference points the reference's
+    empirical CDF is constant, so the largest gap is attained at a point or just below the
+    next one, where the current CDF is the share of rows at or below, or strictly below,
+    that point. The same integer counts are divided as :func:`ks_statistic` divides them,
+    so the value is the same float.
+
+    Parameters
+    ----------
+    name : str
+        The column (or ``"(predictions)"``).
+    reference : NumericReference
+    current : NumericCounts
+
+    Returns
+    -------
+    FeatureDrift
+    """
+    import numpy as np
+
+    r_counts, c_counts = reference.bins, current.bins
+    labels = _interval_labels(reference.cuts)
+    if reference.missing or current.missing:
+        r_counts = np.append(r_counts, reference.missing)
+        c_counts = np.append(c_counts, current.missing)
         labels.append(MISSING)
-    p, q = r_counts / len(r), c_counts / len(c)
-    ks = ks_statistic(r_ok, c_ok) if len(r_ok) and len(c_ok) else None
-    return FeatureDrift(feature=name, kind="numeric", psi=psi(p, q), ks=ks, js=js_distance(p, q),
-                        unseen_categories=0, reference_n=len(r), current_n=len(c),
+    current_rows = current.rows
+    p, q = r_counts / reference.rows, c_counts / current_rows
+    return FeatureDrift(feature=name, kind="numeric", psi=psi(p, q), ks=_ks_from_counts(reference, current),
+                        js=js_distance(p, q), unseen_categories=0, reference_n=reference.rows,
+                        current_n=current_rows,
                         bins=tuple(DriftBin(label, float(a), float(b)) for label, a, b in zip(labels, p, q)))
 
 
-def _quantile_cuts(values, bins: int):
+def _ks_from_counts(reference: NumericReference, current: NumericCounts) -> float | None:
+    import numpy as np
+
+    n_reference = int(reference.at_or_below[-1]) if len(reference.at_or_below) else 0
+    n_current = int(current.ranks.sum())
+    if not n_reference or not n_current:
+        return None
+    below = np.cumsum(current.ranks[:-1])  # current rows strictly below each point
+    at_or_below = below + current.at_point
+    reference_before = np.concatenate([[0], reference.at_or_below[:-1]])  # just below each point
+    at_points = np.abs(reference.at_or_below / n_reference - at_or_below / n_current)
+    before_points = np.abs(reference_before / n_reference - below / n_current)
+    return float(max(at_points.max(), before_points.max()))
+
+
+def quantile_cuts(values, bins: int):
     """Inner bin edges: the reference's 1/bins, ..., (bins-1)/bins quantiles, ties merged."""
     import numpy as np
 
@@ -254,32 +419,67 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _categorical(name: str, ref, cur) -> FeatureDrift:
-    r_labels, c_labels = _category_labels(ref), _category_labels(cur)
-    r_counts = r_labels.value_counts(sort=False)
-    c_counts = c_labels.value_counts(sort=False)
-    categories = list(r_counts.sort_values(ascending=False, kind="stable").index)
-    unseen = [k for k in c_counts.sort_values(ascending=False, kind="stable").index if k not in r_counts.index]
-    categories += unseen
-    rc = r_counts.reindex(categories, fill_value=0).to_numpy(dtype=float)
-    cc = c_counts.reindex(categories, fill_value=0).to_numpy(dtype=float)
-    p, q = rc / len(ref), cc / len(cur)
-    listed = _bounded_bins(categories, p, q)
-    return FeatureDrift(feature=name, kind="categorical", psi=psi(p, q), ks=None, js=js_distance(p, q),
-                        unseen_categories=len([u for u in unseen if u != MISSING]),
-                        reference_n=len(ref), current_n=len(cur), bins=listed)
+def category_counts(values) -> dict[str, int]:
+    """Rows per category of a column, in order of first appearance.
 
+    Categories are text (:func:`auditkit.data_bias.label_text`: a whole float as an
+    integer, so 1 and 1.0 are one category); missing values are the category
+    ``"(missing)"``.
 
-def _category_labels(series):
-    """Categories as text (a whole float as an integer, so 1 and 1.0 are one category)."""
+    Parameters
+    ----------
+    values : pandas.Series or array-like
+
+    Returns
+    -------
+    dict of str to int
+    """
     import numpy as np
     import pandas as pd
 
     from .data_bias import label_text
 
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    table = np.array([label_text(u) for u in uniques] + [MISSING], dtype=object)
-    return pd.Series(table[codes], index=series.index, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([label_text(u) for u in uniques] + [MISSING], dtype=object)
+    merged, labels = pd.factorize(texts)  # 1 and "1" read the same: one category
+    counts = pd.Series(merged[codes]).value_counts(sort=False)
+    return {str(labels[code]): int(n) for code, n in counts.items()}
+
+
+def categorical_drift(name: str, reference_counts, current_counts, *, reference_rows: int,
+                      current_rows: int) -> FeatureDrift:
+    """PSI and JS of a categorical column from its rows per category in each table.
+
+    Bins are the reference's categories by decreasing count (ties in order of first
+    appearance), then the categories unseen in the reference by decreasing count (ties by
+    label, so the order does not depend on the order of the current rows).
+
+    Parameters
+    ----------
+    name : str
+        The column (or ``"(predictions)"``).
+    reference_counts, current_counts : mapping of str to int
+        Rows per category (:func:`category_counts`); the reference's in order of first
+        appearance.
+    reference_rows, current_rows : int
+        All rows of each table.
+
+    Returns
+    -------
+    FeatureDrift
+    """
+    import pandas as pd
+
+    r_counts = pd.Series(dict(reference_counts), dtype="int64")
+    categories = list(r_counts.sort_values(ascending=False, kind="stable").index)
+    unseen = sorted((k for k in current_counts if k not in reference_counts), key=lambda k: (-current_counts[k], k))
+    categories += unseen
+    rc = r_counts.reindex(categories, fill_value=0).to_numpy(dtype=float)
+    cc = pd.Series(dict(current_counts), dtype="int64").reindex(categories, fill_value=0).to_numpy(dtype=float)
+    p, q = rc / reference_rows, cc / current_rows
+    return FeatureDrift(feature=name, kind="categorical", psi=psi(p, q), ks=None, js=js_distance(p, q),
+                        unseen_categories=len([u for u in unseen if u != MISSING]),
+                        reference_n=reference_rows, current_n=current_rows, bins=_bounded_bins(categories, p, q))
 
 
 def _bounded_bins(categories, p, q) -> tuple[DriftBin, ...]:

@@ -1,13 +1,13 @@
-"""Benchmark: the fairness engine with 1,000 bootstrap resamples vs fairlearn's MetricFrame.
+"""Benchmark: the fairness kernel with 1,000 bootstrap resamples vs fairlearn's MetricFrame.
 
 Builds a 1,000,000-row classification data set with sex x race (2 x 5 = 10 groups),
 times fairlearn's ``MetricFrame`` with 5 metrics and no bootstrap, then
 ``auditkit.fairness.assess_fairness`` with sex, race and sex & race and 1,000
-resamples, in the same run. Prints both times, their ratio and the engine's peak
+resamples, in the same run. Prints both times, their ratio and the kernel's peak
 traced memory against the input frame's size.
 
 Run: ``python benchmarks/fairness.py [--rows N] [--repeat K] [--skip-fairlearn] [--check]``.
-Targets (2 cores): engine <= 1.5 s, >= 10x faster than MetricFrame, peak memory
+Targets (2 cores): kernel <= 1.5 s, >= 10x faster than MetricFrame, peak memory
 <= 2x the input frame.
 """
 
@@ -75,7 +75,7 @@ def time_fairlearn(frame: pd.DataFrame) -> float:
     return time.perf_counter() - start
 
 
-def run_engine(frame: pd.DataFrame, resamples: int):
+def run_kernel(frame: pd.DataFrame, resamples: int):
     return assess_fairness(
         frame["y_true"],
         frame["y_pred"],
@@ -114,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3, help="engine runs; the best is reported")
+    parser.add_argument("--repeat", type=int, default=3, help="kernel runs; the best is reported")
     parser.add_argument("--skip-fairlearn", action="store_true")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
@@ -123,47 +123,47 @@ def main() -> None:
     frame_bytes = int(frame.memory_usage(deep=True).sum())
     print(f"rows: {args.rows:,}  groups: sex x race = 10  input frame: {frame_bytes / 2**20:.1f} MiB")
 
-    run_engine(frame.head(1000), 10)  # warm up imports and caches
+    run_kernel(frame.head(1000), 10)  # warm up imports and caches
     times = []
     for _ in range(args.repeat):
         gc.collect()
         start = time.perf_counter()
-        result = run_engine(frame, args.resamples)
+        result = run_kernel(frame, args.resamples)
         times.append(time.perf_counter() - start)
-    engine = min(times)
+    kernel = min(times)
     print(
-        f"engine ({args.resamples:,} resamples, sex, race, sex & race): "
-        f"{engine:.3f} s (runs: {', '.join(f'{t:.3f}' for t in times)})"
+        f"kernel ({args.resamples:,} resamples, sex, race, sex & race): "
+        f"{kernel:.3f} s (runs: {', '.join(f'{t:.3f}' for t in times)})"
     )
 
     gc.collect()
-    rss_delta = _rss_peak_delta(lambda: run_engine(frame, args.resamples))
+    rss_delta = _rss_peak_delta(lambda: run_kernel(frame, args.resamples))
     if rss_delta is not None:
         print(
-            f"engine peak RSS increase: {rss_delta / 2**20:.1f} MiB = "
+            f"kernel peak RSS increase: {rss_delta / 2**20:.1f} MiB = "
             f"{rss_delta / frame_bytes:.2f}x the input frame"
         )
     gc.collect()
     tracemalloc.start()
-    run_engine(frame, args.resamples)
+    run_kernel(frame, args.resamples)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
-        f"engine peak traced memory: {peak / 2**20:.1f} MiB = "
+        f"kernel peak traced memory: {peak / 2**20:.1f} MiB = "
         f"{peak / frame_bytes:.2f}x the input frame (target <= 2x)"
     )
 
     missed = []
-    if engine > 1.5:
-        missed.append(f"engine took {engine:.3f} s > 1.5 s")
+    if kernel > 1.5:
+        missed.append(f"kernel took {kernel:.3f} s > 1.5 s")
     if peak > 2 * frame_bytes:
         missed.append(f"peak memory {peak / frame_bytes:.2f}x > 2x the input frame")
     if not args.skip_fairlearn:
         fairlearn = time_fairlearn(frame)
         print(f"fairlearn MetricFrame (5 metrics, no bootstrap): {fairlearn:.3f} s")
-        print(f"speed-up: {fairlearn / engine:.1f}x (target >= 10x); engine target <= 1.5 s")
-        if fairlearn / engine < 10:
-            missed.append(f"speed-up {fairlearn / engine:.1f}x < 10x")
+        print(f"speed-up: {fairlearn / kernel:.1f}x (target >= 10x); kernel target <= 1.5 s")
+        if fairlearn / kernel < 10:
+            missed.append(f"speed-up {fairlearn / kernel:.1f}x < 10x")
     d = result.value("selection_rate_difference", "sex & race")
     print(f"sex & race selection_rate_difference = {d.value:.4f}, 95% CI {d.ci}")
     print("targets: " + ("; ".join(missed) if missed else "all met"))

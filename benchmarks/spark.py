@@ -1,20 +1,22 @@
-"""Benchmark: the fairness stage on a local Spark session against the pandas engine.
+"""Benchmark: a stage on a local Spark session against the pandas engine.
 
 Writes a synthetic Parquet data set (y_true, y_pred, y_score, sex, race) in 1M-row
-chunks, then times, on the same rows and with the same settings (sex, race and
-sex & race; 1,000 bootstrap resamples):
+chunks, then times one stage on the same rows with the same settings (sex, race and
+sex & race):
 
-* pandas: read the Parquet file into pandas, then ``assess_fairness`` (timed: the
-  fairness stage only, from in-memory columns);
-* Spark: ``auditkit.spark.fairness_spark`` on ``spark.read.parquet`` (timed: the whole
-  stage, including the scan, since Spark reads lazily).
+* ``--stage fairness`` (default; 1,000 bootstrap resamples): ``assess_fairness`` against
+  ``auditkit.spark.fairness_spark``; the same group counts are checked;
+* ``--stage data-bias``: ``assess_data_bias`` (target y_true) against ``data_bias_spark``;
+* ``--stage drift``: ``measure_drift`` of y_score, sex and race against a 100,000-row
+  reference, against ``drift_spark``;
 
-Both give the same counts (checked). Then, with ``--big-rows`` (default 20M), the Spark
-path alone on a larger file, with the peak resident memory of the driver's Python
-process and of the JVM, sampled every 0.2 s.
+the last two checked equal to 1e-12. pandas is timed from in-memory columns (after
+reading the Parquet file), Spark including the scan (Spark reads lazily). Then, with
+``--big-rows`` (default 20M), the Spark path alone on a larger file, with the peak
+resident memory of the driver's Python process and of the JVM, sampled every 0.2 s.
 
-Run: ``python benchmarks/spark.py [--rows 5000000] [--big-rows 20000000] [--scores]
-[--master local[2]] [--driver-memory 2g] [--dir DIR]``.
+Run: ``python benchmarks/spark.py [--stage fairness|data-bias|drift] [--rows 5000000]
+[--big-rows 20000000] [--scores] [--master local[2]] [--driver-memory 2g] [--dir DIR]``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from auditkit.data_bias import assess_data_bias  # noqa: E402
+from auditkit.drift import measure_drift  # noqa: E402
 from auditkit.fairness import assess_fairness  # noqa: E402
 
 SETTINGS = dict(intersections=[("sex", "race")], bootstrap=1000, seed=0, min_group_size=30)
+BIAS_SETTINGS = dict(sensitive_features=["sex", "race"], intersections=[("sex", "race")], min_group_size=30)
+DRIFT_COLUMNS = ["y_score", "sex", "race"]
+REFERENCE_ROWS = 100_000
 
 
 def write_parquet(path: Path, rows: int, *, seed: int = 0, chunk: int = 1_000_000) -> None:
@@ -120,18 +127,52 @@ class PeakMemory:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def time_spark(spark, path: Path, scores: bool):
-    from auditkit.spark import fairness_spark
+def run_pandas(stage: str, frame, reference, scores: bool):
+    """The stage on in-memory columns."""
+    if stage == "fairness":
+        return assess_fairness(frame["y_true"], frame["y_pred"], frame[["sex", "race"]].astype(object),
+                               y_score=frame["y_score"] if scores else None, **SETTINGS)
+    if stage == "data-bias":
+        return assess_data_bias(frame.drop(columns="y_true"), target=frame["y_true"], **BIAS_SETTINGS)
+    return measure_drift(reference, frame, columns=DRIFT_COLUMNS)
+
+
+def time_spark(spark, stage: str, path: Path, reference, scores: bool):
+    from auditkit.spark import data_bias_spark, drift_spark, fairness_spark
 
     sdf = spark.read.parquet(str(path))
     start = time.perf_counter()
-    result = fairness_spark(sdf, sensitive_features=["sex", "race"], y_score_col="y_score" if scores else None,
-                            **SETTINGS)
+    if stage == "fairness":
+        result = fairness_spark(sdf, sensitive_features=["sex", "race"], y_score_col="y_score" if scores else None,
+                                **SETTINGS)
+    elif stage == "data-bias":
+        result = data_bias_spark(sdf, target_column="y_true", **BIAS_SETTINGS)
+    else:
+        result = drift_spark(reference, sdf, columns=DRIFT_COLUMNS)
     return time.perf_counter() - start, result
+
+
+def same_result(stage: str, expected, got) -> bool:
+    if stage == "fairness":
+        return got.by_group[["feature", "group", "n"]].equals(expected.by_group[["feature", "group", "n"]])
+    return _close(expected.to_dict(), got.to_dict())
+
+
+def _close(a, b) -> bool:
+    import math
+
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+    return a == b
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", choices=("fairness", "data-bias", "drift"), default="fairness")
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--big-rows", type=int, default=20_000_000, help="0 skips the memory run")
     parser.add_argument("--scores", action="store_true", help="also score metrics (AUC, mean score, ECE)")
@@ -151,15 +192,20 @@ def main(argv=None) -> int:
     if not small.exists():
         write_parquet(small, args.rows)
 
+    reference = None
+    if args.stage == "drift":
+        reference_path = workdir / f"reference-{REFERENCE_ROWS}.parquet"
+        if not reference_path.exists():
+            write_parquet(reference_path, REFERENCE_ROWS, seed=2)
+        reference = pd.read_parquet(reference_path)
+
     expected = None
     if not args.skip_pandas:
         frame = pd.read_parquet(small)
-        sensitive = frame[["sex", "race"]].astype(object)
         start = time.perf_counter()
-        expected = assess_fairness(frame["y_true"], frame["y_pred"], sensitive,
-                                   y_score=frame["y_score"] if args.scores else None, **SETTINGS)
+        expected = run_pandas(args.stage, frame, reference, args.scores)
         pandas_seconds = time.perf_counter() - start
-        del frame, sensitive
+        del frame
 
     spark = session(args.master, app_name="auditkit-benchmark", config={
         "spark.driver.memory": args.driver_memory,
@@ -167,25 +213,27 @@ def main(argv=None) -> int:
         "spark.ui.enabled": "false",
     })
     spark.sparkContext.setLogLevel("ERROR")
-    time_spark(spark, small, args.scores)  # warm-up: JVM start, code generation
-    spark_seconds, got = time_spark(spark, small, args.scores)
-    same = expected is None or got.by_group[["feature", "group", "n"]].equals(expected.by_group[["feature", "group", "n"]])
+    time_spark(spark, args.stage, small, reference, args.scores)  # warm-up: JVM start, code generation
+    spark_seconds, got = time_spark(spark, args.stage, small, reference, args.scores)
+    same = expected is None or same_result(args.stage, expected, got)
 
-    print(f"fairness stage, {args.rows:,} rows, sex + race + sex & race, 1,000 resamples"
-          f"{', with scores' if args.scores else ''}")
+    details = {"fairness": "sex + race + sex & race, 1,000 resamples" + (", with scores" if args.scores else ""),
+               "data-bias": "sex + race + sex & race, target y_true",
+               "drift": f"y_score, sex, race against {REFERENCE_ROWS:,} reference rows"}
+    print(f"{args.stage} stage, {args.rows:,} rows, {details[args.stage]}")
     print(f"{'engine':<8}{'seconds':>10}{'rows/s':>16}")
     if expected is not None:
         print(f"{'pandas':<8}{pandas_seconds:>10.2f}{args.rows / pandas_seconds:>16,.0f}")
     print(f"{'spark':<8}{spark_seconds:>10.2f}{args.rows / spark_seconds:>16,.0f}   ({args.master})")
     if expected is not None:
-        print(f"same group counts: {same}")
+        print(f"same result: {same}")
 
     if args.big_rows:
         big = workdir / f"fairness-{args.big_rows}.parquet"
         if not big.exists():
             write_parquet(big, args.big_rows, seed=1)
         with PeakMemory() as peak:
-            seconds, _ = time_spark(spark, big, args.scores)
+            seconds, _ = time_spark(spark, args.stage, big, reference, args.scores)
         print(f"spark at {args.big_rows:,} rows: {seconds:.2f} s ({args.big_rows / seconds:,.0f} rows/s); "
               f"peak RSS: JVM {peak.jvm:,.0f} MB (driver memory {args.driver_memory}), "
               f"Python driver {PeakMemory.python_peak_mb():,.0f} MB"

@@ -1,23 +1,27 @@
-"""Fairness engine: exact per-group metrics, intersections, disparities and intervals.
+"""Fairness: exact per-group metrics, intersections, disparities and intervals.
 
 Every count-based metric is a function of each group's confusion counts, which one
 ``np.bincount`` pass computes; a row-resampling bootstrap of those metrics is a
 multinomial draw over the (group x cell) counts, so intervals cost almost nothing.
-See ``docs/fairness.md``.
+The same kernel is fed rows (:func:`assess_fairness`, :func:`compare_fairness`) or
+counts a data engine made (:func:`assess_fairness_from_counts`,
+:func:`compare_fairness_from_counts`). See ``docs/fairness.md``.
 """
 
 from __future__ import annotations
 
-from ._compare import compare_fairness
-from ._comparison import FairnessComparison, GroupChange
-from ._engine import assess_fairness
-from ._from_counts import (
+from ._assess_from_counts import (
     FeatureCounts,
     ScoreHistogram,
     assess_fairness_from_counts,
     counts_from_rows,
 )
-from ._result import FairnessResult, GroupValue, MetricValue
+from ._compare_from_counts import PairedFeatureCounts, compare_fairness_from_counts
+from ._compare_models import compare_fairness
+from ._comparison_result import FairnessComparison, GroupChange, GroupMetricChange
+from ._fairness_result import FairnessResult, GroupValue, MetricValue
+from ._groups import GroupCoding, code_groups
+from ._kernel import UnknownReferenceGroup, assess_fairness
 from ._vocabulary import (
     AGGREGATE_METRICS,
     COUNT_METRICS,
@@ -35,16 +39,22 @@ __all__ = [
     "FairnessComparison",
     "FairnessResult",
     "FeatureCounts",
-    "GroupChange",
+    "GroupChange",  # the former name of GroupMetricChange
+    "GroupCoding",
+    "GroupMetricChange",
     "GroupValue",
     "MISSING_GROUP",
     "MetricValue",
+    "PairedFeatureCounts",
     "REGRESSION_METRICS",
     "SCORE_METRICS",
     "ScoreHistogram",
+    "UnknownReferenceGroup",
     "assess_fairness",
     "assess_fairness_from_counts",
+    "code_groups",
     "compare_fairness",
+    "compare_fairness_from_counts",
     "counts_from_rows",
     "is_fairness_metric",
 ]

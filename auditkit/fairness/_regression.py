@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bootstrap import block_replicate_sums
-from ._metrics import regression_metrics
+from ._metric_formulas import regression_metrics
 
 __all__ = ["regression_summary"]
 

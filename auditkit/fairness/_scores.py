@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._bootstrap import count_replicates
-from ._metrics import undefined_reason
+from ._metric_formulas import undefined_reason
 
 __all__ = ["CALIBRATION_BINS", "MAX_SCORE_CELLS", "ScoreSummary", "score_cells", "summarise_scores"]
 

@@ -1,6 +1,8 @@
-"""The metric vocabulary of the fairness engine: canonical names and their families."""
+"""The metric names the fairness kernel computes, from the metric registry (:mod:`auditkit.metrics`)."""
 
 from __future__ import annotations
+
+from .. import metrics as _metrics
 
 __all__ = [
     "AGGREGATE_METRICS",
@@ -14,28 +16,14 @@ __all__ = [
     "split_disparity_name",
 ]
 
-MISSING_GROUP = "(missing)"
-
-COUNT_METRICS = (
-    "count",
-    "base_rate",
-    "selection_rate",
-    "tpr",
-    "fpr",
-    "fnr",
-    "tnr",
-    "ppv",
-    "npv",
-    "accuracy",
-    "balanced_accuracy",
-    "f1",
-)
-SCORE_METRICS = ("auc", "mean_score")
-REGRESSION_METRICS = ("mean_prediction", "mean_target", "mae", "rmse")
-AGGREGATE_METRICS = ("demographic_parity", "equalized_odds", "equal_opportunity")
-DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
-
-GROUP_METRICS = COUNT_METRICS + SCORE_METRICS + REGRESSION_METRICS
+# Defined once, in the metric registry; the kernel computes exactly these.
+COUNT_METRICS = _metrics.COUNT_METRICS
+SCORE_METRICS = _metrics.SCORE_METRICS
+REGRESSION_METRICS = _metrics.REGRESSION_METRICS
+AGGREGATE_METRICS = tuple(_metrics.AGGREGATES)
+DEFAULT_METRICS = _metrics.DEFAULT_FAIRNESS_METRICS
+GROUP_METRICS = _metrics.GROUP_METRICS
+MISSING_GROUP = _metrics.MISSING_GROUP
 _DISPARITY_KINDS = ("difference", "ratio")
 
 
@@ -63,7 +51,7 @@ def split_disparity_name(name: str) -> tuple[str, str] | None:
 
 
 def is_fairness_metric(name: str) -> bool:
-    """Tell whether `name` is a per-group metric or a disparity name of the engine.
+    """Tell whether `name` is a per-group metric or a disparity name of the kernel.
 
     Parameters
     ----------

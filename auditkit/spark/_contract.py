@@ -17,18 +17,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditkit.contract import (
-    _COMPARISONS,
+    COMPARISONS,
     MAX_EXAMPLES,
     ContractResult,
     Violation,
-    _check_label,
-    _column_is_plain,
-    _plain,
-    _schema_is_plain,
-    _schema_violation,
+    check_label,
+    column_is_plain,
+    plain_value,
+    schema_is_plain,
+    schema_violation,
     load_contract,
 )
 from auditkit.errors import ContractError
+
+from ._columns import column as spark_column
 
 __all__ = ["validate_spark"]
 
@@ -83,7 +85,7 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
     else:
         schema = contract
     name = contract_name or "contract"
-    if not _schema_is_plain(schema):
+    if not schema_is_plain(schema):
         raise ContractError(f"{name}: uses dataframe-level options the Spark engine does not evaluate (checks, unique, ordered, coerce, index, ...); keep column checks only.")
     types = dict(sdf.dtypes)
     declared = schema.columns
@@ -91,17 +93,17 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
     if schema.strict is True:
         extra = [c for c in sdf.columns if c not in declared]
         if extra:
-            violations.append(_schema_violation("column_in_schema", extra))
+            violations.append(schema_violation("column_in_schema", extra))
     missing = [c for c, col in declared.items() if col.required and c not in types]
     if missing:
-        violations.append(_schema_violation("column_in_dataframe", missing))
+        violations.append(schema_violation("column_in_dataframe", missing))
 
     probes = []  # (column, check label, failure expression)
     uniques = []
     for column_name, column in declared.items():
         if column_name not in types:
             continue
-        if not _column_is_plain(column):
+        if not column_is_plain(column):
             raise ContractError(f"{name}: column '{column_name}' uses a check the Spark engine does not evaluate (custom check, coerce, regex name, groupby, ...); use built-in checks.")
         spark_type = types[column_name]
         if column.dtype is not None:
@@ -112,7 +114,7 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
             if base not in _DTYPES[family] and not (family == "float" and base.startswith("decimal")):
                 violations.append(Violation(column=column_name, check=f"dtype('{column.dtype}')", failure_count=1, examples=(spark_type,)))
                 continue
-        col = F.col(f"`{column_name}`")
+        col = spark_column(column_name)
         numeric = spark_type in ("float", "double")
         isna = (col.isNull() | F.isnan(col)) if numeric else col.isNull()
         if not column.nullable:
@@ -125,8 +127,8 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
                 low = col >= stats["min_value"] if stats.get("include_min", True) else col > stats["min_value"]
                 high = col <= stats["max_value"] if stats.get("include_max", True) else col < stats["max_value"]
                 ok = low & high
-            elif kind in _COMPARISONS:
-                key, op = _COMPARISONS[kind]
+            elif kind in COMPARISONS:
+                key, op = COMPARISONS[kind]
                 value = stats[key]
                 ok = {"gt": col > value, "ge": col >= value, "lt": col < value, "le": col <= value,
                       "eq": col == value, "ne": col != value}[op]
@@ -135,13 +137,13 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
                 ok = col.isin(values) if kind == "isin" else ~col.isin(values)
             elif kind == "str_matches":
                 ok = col.rlike("^(?:" + stats["pattern"] + ")")
-            else:  # pragma: no cover - filtered by _column_is_plain
+            else:  # pragma: no cover - filtered by column_is_plain
                 continue
             # As on one machine: a null never fails a check that ignores nulls (the default),
             # and otherwise it fails it; NaN counts as null (Spark orders NaN above numbers).
             fails = F.coalesce(~ok, F.lit(True))
             fails = (fails & ~isna) if check.ignore_na else (fails | isna)
-            probes.append((column_name, _check_label(check), fails))
+            probes.append((column_name, check_label(check), fails))
 
     found: dict[tuple, Violation] = {}  # (column position, probe sequence) -> violation
     order = {c: i for i, c in enumerate(declared)}
@@ -152,11 +154,11 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
             if count:
                 found[(order[column_name], i)] = Violation(column_name, label, count, _examples(sdf, column_name, expr))
     for column_name, sequence in uniques:
-        col = F.col(f"`{column_name}`")
+        col = spark_column(column_name)
         dup = sdf.filter(col.isNotNull()).groupBy(col.alias("_v")).count().filter(F.col("count") > 1)
         row = dup.agg(F.sum("count")).collect()[0][0]
         if row:
-            examples = tuple(_plain(r[0]) for r in dup.select("_v").limit(MAX_EXAMPLES).collect())
+            examples = tuple(plain_value(r[0]) for r in dup.select("_v").limit(MAX_EXAMPLES).collect())
             found[(order[column_name], sequence - 0.5)] = Violation(column_name, "field_uniqueness", int(row), examples)
     # Table-level violations first, then by column and check, as on one machine.
     by_column = [v for v in violations if v.column is None]
@@ -169,7 +171,5 @@ def validate_spark(sdf, contract, *, contract_name: str | None = None) -> Contra
 
 
 def _examples(sdf, column_name: str, failing) -> tuple:
-    from pyspark.sql import functions as F
-
-    values = sdf.filter(failing).select(F.col(f"`{column_name}`").alias("_v")).distinct().limit(MAX_EXAMPLES).collect()
-    return tuple(_plain(r[0]) for r in values)  # a missing value is None (pandas shows None or "NaN")
+    values = sdf.filter(failing).select(spark_column(column_name).alias("_v")).distinct().limit(MAX_EXAMPLES).collect()
+    return tuple(plain_value(r[0]) for r in values)  # a missing value is None (pandas shows None or "NaN")

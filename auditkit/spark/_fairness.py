@@ -1,4 +1,4 @@
-"""Fairness on Spark: one aggregation of (group, confusion cell) counts, then the shared engine.
+"""Fairness on Spark: one aggregation of (group, confusion cell) counts, then the shared fairness kernel.
 
 The aggregation groups the rows by every sensitive column together with y_true and
 y_pred; its result has one row per combination of values that occurs (times at most
@@ -23,29 +23,19 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from auditkit.errors import DataError
+from auditkit.fairness import DEFAULT_METRICS, FeatureCounts, ScoreHistogram, assess_fairness_from_counts, code_groups
 
-from auditkit.fairness._from_counts import FeatureCounts, ScoreHistogram, assess_fairness_from_counts
-from auditkit.fairness._groups import code_groups
-from auditkit.fairness._vocabulary import DEFAULT_METRICS
+from ._columns import column, require_columns
 
-__all__ = ["fairness_spark", "spark_counts"]
+__all__ = ["MAX_SCORE_CELLS", "SCORE_GRID", "binary_codes", "fairness_spark", "spark_counts"]
 
 MAX_SCORE_CELLS = 2_000_000
 SCORE_GRID = 1e-4
 
 
-def _check_columns(sdf, columns: Sequence[str]) -> None:
-    present = set(sdf.columns)
-    missing = [c for c in columns if c not in present]
-    if missing:
-        raise DataError(
-            f"Column(s) {', '.join(map(repr, missing))} are not in the Spark data "
-            f"(columns: {', '.join(sdf.columns[:12])}); check the policy's column names."
-        )
-
-
-def _binary(frame, column: str, name: str) -> np.ndarray:
-    values = frame[column]
+def binary_codes(frame, column_name: str, name: str) -> np.ndarray:
+    """An aggregated 0/1 column as int64; DataError when it holds missing or other values."""
+    values = frame[column_name]
     if values.isna().any():
         raise DataError(f"{name} has missing values in the Spark data; drop or fill those rows before the audit.")
     array = values.to_numpy()
@@ -84,14 +74,14 @@ def spark_counts(
 
     sensitive_features = [str(c) for c in sensitive_features]
     needed = sensitive_features + [y_true_col, y_pred_col] + ([y_score_col] if y_score_col else [])
-    _check_columns(sdf, needed)
-    keys = [F.col(f"`{c}`").alias(f"_s{i}") for i, c in enumerate(sensitive_features)]
-    keys += [F.col(f"`{y_true_col}`").cast("int").alias("_yt"), F.col(f"`{y_pred_col}`").cast("int").alias("_yp")]
+    require_columns(sdf, needed)
+    keys = [column(c).alias(f"_s{i}") for i, c in enumerate(sensitive_features)]
+    keys += [column(y_true_col).cast("int").alias("_yt"), column(y_pred_col).cast("int").alias("_yp")]
     note = None
     if not y_score_col:
         frame = sdf.groupBy(*keys).agg(F.count(F.lit(1)).alias("_n")).toPandas()
     else:
-        raw = F.col(f"`{y_score_col}`").cast("double")
+        raw = column(y_score_col).cast("double")
         clean = F.when(raw.isNull() | F.isnan(raw), F.lit(None)).otherwise(raw)
 
         def aggregate(score_key):
@@ -113,8 +103,8 @@ def spark_counts(
         frame["_sum"] = frame["_sum"].fillna(0.0)
     if frame.empty:
         raise DataError("There are no rows to audit; the Spark data is empty.")
-    true = _binary(frame, "_yt", f"y_true ('{y_true_col}')")
-    pred = _binary(frame, "_yp", f"y_pred ('{y_pred_col}')")
+    true = binary_codes(frame, "_yt", f"y_true ('{y_true_col}')")
+    pred = binary_codes(frame, "_yp", f"y_pred ('{y_pred_col}')")
     cells = 2 * true + pred
     weights = frame["_n"].to_numpy(dtype=np.int64)
     columns = {c: frame[f"_s{i}"] for i, c in enumerate(sensitive_features)}

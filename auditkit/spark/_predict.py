@@ -3,8 +3,8 @@
 Each executor gets the fitted estimator (pickled with the task, as for any Python UDF)
 and applies it to Arrow batches with the one-machine code; labels are matched with the
 same ``label_key`` normalisation as ``auditkit.predictions``, so ``1``, ``1.0`` and
-``"1"`` are the same label. Only small checks (the target's distinct values) reach the
-driver.
+``"1"`` are the same label. The target is encoded by :func:`encode_target_spark`; only
+small checks (the target's and the prediction column's distinct values) reach the driver.
 """
 
 from __future__ import annotations
@@ -13,22 +13,12 @@ from collections.abc import Sequence
 
 from auditkit.errors import DataError, ModelError
 
+from ._columns import column
+from ._target import encode_target_spark
+
 __all__ = ["predict_spark", "predictions_from_columns_spark"]
 
-
-def _target_key(sdf, target: str, positive_label):
-    """Validate the target on its distinct values (as ``encode_target`` does) and return the positive key."""
-    import pandas as pd
-
-    from auditkit.predictions import encode_target
-
-    if target not in sdf.columns:
-        raise DataError(f"Target column '{target}' is not in the Spark data; check data.target.")
-    distinct = sdf.select(f"`{target}`").distinct().limit(1000).toPandas()[target]
-    encoded = encode_target(pd.Series(distinct, name=target), positive_label, source="Spark data")
-    if encoded.task != "classification":
-        raise DataError(f"Spark data: target column '{target}' is numeric with many values; the Spark engine audits classification.")
-    return encoded.positive_label, encoded.labels
+_SOURCE = "Spark data"
 
 
 def _with_outputs(sdf, columns: Sequence[str]):
@@ -90,7 +80,8 @@ def predict_spark(
 
     estimator = getattr(loaded_model, "estimator", loaded_model)
     path = getattr(loaded_model, "path", "model")
-    positive, labels = _target_key(sdf, target, positive_label)
+    yt_name, yp_name, ys_name = output_columns
+    encoded, positive, _ = encode_target_spark(sdf, target, positive_label, source=_SOURCE, output_column=yt_name)
     columns = [c for c in sdf.columns]
     if feature_columns is None:
         features = model_feature_columns(estimator, columns, exclude={target, *exclude, *output_columns}, path=path)
@@ -104,7 +95,6 @@ def predict_spark(
     if use_proba and len(classes) != 2:
         raise ModelError(f"{path}: the model has {len(classes)} classes; auditkit audits binary classifiers.")
     index = classes.index(positive) if use_proba else None
-    yt_name, yp_name, ys_name = output_columns
     schema = _with_outputs(sdf, output_columns)
     features = list(features)
     threshold = float(threshold)
@@ -112,10 +102,10 @@ def predict_spark(
     def apply(batches):
         import numpy as np
 
-        from auditkit.predictions import _keys, check_probabilities
+        from auditkit.predictions import check_probabilities
 
         for batch in batches:
-            true = (_keys(batch[target]).to_numpy() == positive).astype(np.int8)
+            true = batch[yt_name].to_numpy(dtype=np.int8)
             X = batch[features]
             # The same guards as on one machine: whatever the model raises is a ModelError, and
             # its probabilities are checked before they are judged.
@@ -135,7 +125,7 @@ def predict_spark(
             out[yt_name], out[yp_name], out[ys_name] = true, pred, score
             yield out
 
-    return sdf.mapInPandas(apply, schema)
+    return encoded.mapInPandas(apply, schema)
 
 
 def predictions_from_columns_spark(
@@ -157,24 +147,18 @@ def predictions_from_columns_spark(
 
     from auditkit.predictions import label_key
 
-    for column in [label] + ([score] if score else []):
-        if column not in sdf.columns:
-            raise DataError(f"Prediction column '{column}' is not in the Spark data; check model.predictions.")
-    positive, labels = _target_key(sdf, target, positive_label)
-    distinct = [r[0] for r in sdf.select(f"`{label}`").distinct().limit(1000).collect()]
+    for name in [label] + ([score] if score else []):
+        if name not in sdf.columns:
+            raise DataError(f"Prediction column '{name}' is not in the Spark data; check model.predictions.")
+    yt_name, yp_name, ys_name = output_columns
+    encoded, positive, labels = encode_target_spark(sdf, target, positive_label, source=_SOURCE, output_column=yt_name)
+    distinct = [r[0] for r in sdf.select(column(label)).distinct().limit(1000).collect()]
     if any(v is None for v in distinct):
         raise DataError(f"Spark data: prediction column '{label}' has missing values; every row needs a prediction.")
     unknown = sorted({label_key(v) for v in distinct} - set(labels))
     if unknown:
         raise DataError(f"Spark data: prediction column '{label}' has label(s) {', '.join(unknown[:5])} that the target does not have ({', '.join(labels)}); predictions must use the target's labels.")
-    yt_name, yp_name, ys_name = output_columns
-
-    def is_positive(column, values):
-        hits = [v for v in values if v is not None and label_key(v) == positive]
-        return F.col(f"`{column}`").isin(hits).cast("tinyint")
-
-    target_values = [r[0] for r in sdf.select(f"`{target}`").distinct().limit(1000).collect()]
-    out = sdf.withColumn(yt_name, is_positive(target, target_values))
-    out = out.withColumn(yp_name, is_positive(label, distinct))
-    scored = F.col(f"`{score}`").cast("double") if score else F.lit(None).cast("double")
+    hits = [v for v in distinct if label_key(v) == positive]
+    out = encoded.withColumn(yp_name, column(label).isin(hits).cast("tinyint"))
+    scored = column(score).cast("double") if score else F.lit(None).cast("double")
     return out.withColumn(ys_name, scored)

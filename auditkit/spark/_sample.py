@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from auditkit.errors import AuditkitError
 
+from ._columns import column
+
 __all__ = ["stratified_sample"]
 
 _KEY = "_auditkit_stratum"
@@ -59,7 +61,7 @@ def stratified_sample(sdf, *, sensitive_features: Sequence[str], rows: int, seed
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
         raise AuditkitError(f"rows must be a whole number >= 1, got {rows!r}.")
     columns = list(sdf.columns)
-    parts = [F.coalesce(F.col(f"`{c}`").cast("string"), F.lit("\u0000null")) for c in sensitive_features]
+    parts = [F.coalesce(column(c).cast("string"), F.lit("\u0000null")) for c in sensitive_features]
     key = F.concat_ws("\u0001", *parts) if parts else F.lit("")
     keyed = sdf.withColumn(_KEY, key)
     sizes = {r[0]: int(r[1]) for r in keyed.groupBy(_KEY).count().collect()}
@@ -75,6 +77,6 @@ def stratified_sample(sdf, *, sensitive_features: Sequence[str], rows: int, seed
         candidates = keyed.withColumn(_RAND, F.rand(seed)).filter(F.col(_RAND) <= fraction[F.col(_KEY)])
         window = Window.partitionBy(_KEY).orderBy(_RAND)
         picked = candidates.withColumn(_RANK, F.row_number().over(window)).filter(F.col(_RANK) <= quota[F.col(_KEY)])
-        frame = picked.select(*[f"`{c}`" for c in columns]).toPandas()
+        frame = picked.select(*[column(c) for c in columns]).toPandas()
     frame.attrs["population_rows"] = population
     return frame

@@ -17,6 +17,7 @@ from auditkit.fairness import (
     MISSING_GROUP,
     FairnessComparison,
     GroupChange,
+    GroupMetricChange,
     MetricValue,
     assess_fairness,
     compare_fairness,
@@ -43,8 +44,9 @@ def test_hand_computed_tiny_case():
 
     assert isinstance(result, FairnessComparison)
     tpr = {c.group: c for c in result.group_changes("tpr", "g")}
-    assert tpr["a"] == GroupChange("a", 4, "ok", 1.0, 0.5, 0.5, None, None)
-    assert tpr["b"] == GroupChange("b", 4, "ok", 0.5, 1.0, -0.5, None, None)
+    assert tpr["a"] == GroupMetricChange("a", 4, "ok", 1.0, 0.5, 0.5, None, None)
+    assert tpr["b"] == GroupMetricChange("b", 4, "ok", 0.5, 1.0, -0.5, None, None)
+    assert GroupChange is GroupMetricChange  # the former name still imports
     fpr = {c.group: c.change for c in result.group_changes("fpr", "g")}
     assert fpr == {"a": 0.0, "b": 0.5}
 
@@ -100,7 +102,7 @@ FAIRLEARN_FUNCTIONS = {
 
 
 def _labels(values) -> pd.Series:
-    """The engine's group labels, built independently with plain pandas."""
+    """The kernel's group labels, built independently with plain pandas."""
     return pd.Series(
         [MISSING_GROUP if pd.isna(v) else str(int(v)) if isinstance(v, float) else str(v) for v in values],
         dtype=object,
@@ -158,7 +160,7 @@ def test_changes_equal_fairlearn_candidate_minus_champion(seed, n, n_groups, mis
             assert abs(overall.value - expected) <= TOL, metric
 
         # A disparity's change: each model's largest - smallest over its ok groups with a
-        # defined value (the engine leaves undefined groups out), as fairlearn computes it.
+        # defined value (the kernel leaves undefined groups out), as fairlearn computes it.
         changes = {c.group: c for c in result.group_changes(metric, "a")}
         spreads = []
         for model, f in zip(("candidate", "champion"), frames):

@@ -1,4 +1,4 @@
-"""Audit of the real German credit data: the engine reproduces hand-counted rates exactly.
+"""Audit of the real German credit data: the kernel reproduces hand-counted rates exactly.
 
 ``auditkit/demo_data/german.data`` (Statlog German credit, 1,000 rows, 21 columns,
 space-separated): column 0 checking status, 1 duration in months, 8 ``status_sex``
@@ -61,7 +61,7 @@ def test_published_composition(german):
 
 
 @pytest.mark.parametrize("feature", [["sex"], ["age"], ["sex", "age"]])
-def test_engine_reproduces_hand_counted_rates_exactly(german, feature):
+def test_kernel_reproduces_hand_counted_rates_exactly(german, feature):
     result = assess_fairness(
         german["y_true"],
         german["y_pred"],

@@ -46,7 +46,7 @@ def _layout(draw_seed, n, n_a, n_b, missing, p_true, p_pred):
 
 
 def _fairlearn_labels(frame: pd.DataFrame, feature: str) -> pd.Series:
-    """The engine's labels for `feature`, built independently with plain pandas."""
+    """The kernel's labels for `feature`, built independently with plain pandas."""
     def label(column):
         values = frame[column]
         out = values.map(lambda v: MISSING_GROUP if pd.isna(v) else (str(int(v)) if isinstance(v, float) else str(v)))

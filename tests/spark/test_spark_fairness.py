@@ -16,7 +16,7 @@ pytest.importorskip("pyspark")
 from auditkit.fairness import assess_fairness  # noqa: E402
 from auditkit.rules import Evidence, evaluate_rules  # noqa: E402
 
-from test_spark_from_counts import _assert_same  # noqa: E402
+from parity import assert_same  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_german_credit_same_numbers_as_pandas(spark, german):
                                y_score=proba, **options)
     assert got.by_group[["feature", "group", "n"]].equals(expected.by_group[["feature", "group", "n"]])
     assert got.confusion == expected.confusion
-    _assert_same(expected, got)
+    assert_same(expected, got)
     rules = _rules()
     spark_gate = evaluate_rules(rules, Evidence(fairness=got))
     pandas_gate = evaluate_rules(rules, Evidence(fairness=expected))
@@ -92,7 +92,7 @@ def test_adult_from_parquet_with_missing_groups(spark, tmp_path):
     expected = assess_fairness((frame["income"] == ">50K").astype(int), (frame["predicted"] == ">50K").astype(int),
                                frame[sensitive], y_score=frame["score"], **options)
     assert "(missing)" in set(got.by_group["group"])
-    _assert_same(expected, got)
+    assert_same(expected, got)
 
 
 def test_rounded_scores_are_stated_and_close(spark):
@@ -130,4 +130,4 @@ def test_no_sensitive_features_gives_overall_metrics_only(spark):
     frame = pd.DataFrame({"y_true": [0, 1, 1, 0, 1], "y_pred": [0, 1, 0, 0, 1]})
     got = fairness_spark(spark.createDataFrame(frame), sensitive_features=[], bootstrap=50, seed=2)
     expected = assess_fairness(frame["y_true"], frame["y_pred"], pd.DataFrame(index=frame.index), bootstrap=50, seed=2)
-    _assert_same(expected, got)
+    assert_same(expected, got)

@@ -12,25 +12,7 @@ import pytest
 
 from auditkit.fairness import assess_fairness, assess_fairness_from_counts, counts_from_rows
 
-
-def _assert_same(a, b, tol=1e-12):
-    da, db = a.to_dict(), b.to_dict()
-    _assert_close(da, db, tol, "")
-
-
-def _assert_close(x, y, tol, where):
-    if isinstance(x, dict):
-        assert isinstance(y, dict) and set(x) == set(y), where
-        for k in x:
-            _assert_close(x[k], y[k], tol, f"{where}.{k}")
-    elif isinstance(x, (list, tuple)):
-        assert isinstance(y, (list, tuple)) and len(x) == len(y), where
-        for i, (u, v) in enumerate(zip(x, y)):
-            _assert_close(u, v, tol, f"{where}[{i}]")
-    elif isinstance(x, float) and not isinstance(x, bool):
-        assert isinstance(y, (int, float)) and abs(x - y) <= tol, (where, x, y)
-    else:
-        assert x == y, (where, x, y)
+from parity import assert_same
 
 
 def _case(n=3000, seed=1, scores=True, missing=True):
@@ -55,7 +37,7 @@ def test_from_counts_equals_assess_fairness(scores, bootstrap):
     features, overall, overall_scores = counts_from_rows(y_true, y_pred, sensitive, y_score=score,
                                                          intersections=inter)
     got = assess_fairness_from_counts(features, overall_counts=overall, overall_scores=overall_scores, **kwargs)
-    _assert_same(expected, got)
+    assert_same(expected, got)
     assert [f.name for f in features] == list(expected.features)
 
 
@@ -67,7 +49,7 @@ def test_from_counts_with_many_distinct_scores_and_a_missing_score():
     features, overall, overall_scores = counts_from_rows(y_true, y_pred, sensitive, y_score=score)
     got = assess_fairness_from_counts(features, overall_counts=overall, overall_scores=overall_scores,
                                       bootstrap=100, seed=1)
-    _assert_same(expected, got)
+    assert_same(expected, got)
 
 
 def test_from_counts_german_credit():
@@ -87,7 +69,7 @@ def test_from_counts_german_credit():
                                                          intersections=[("sex", "age_group")])
     got = assess_fairness_from_counts(features, overall_counts=overall, overall_scores=overall_scores,
                                       bootstrap=300, seed=0)
-    _assert_same(expected, got)
+    assert_same(expected, got)
 
 
 def test_counts_that_disagree_are_an_error():

@@ -7,7 +7,7 @@ import numpy as np
 __all__ = ["CELLS", "FN", "FP", "TN", "TP", "cell_codes", "group_cell_counts"]
 
 # A row's cell is 2 * y_true + y_pred, so these are the column positions of the
-# (..., 4) count arrays used throughout the engine.
+# (..., 4) count arrays used throughout the kernel.
 TN, FP, FN, TP = 0, 1, 2, 3
 CELLS = ("tn", "fp", "fn", "tp")
 

@@ -1,4 +1,4 @@
-"""``assess_fairness``: orchestrate grouping, counting, metrics, bootstrap and disparities."""
+"""The fairness kernel: ``assess_fairness`` on rows, and the tables and records every entry shares."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pandas as pd
 from auditkit.errors import AuditkitError, DataError
 
 from ._bootstrap import count_replicates, percentile_interval
-from ._counts import CELLS, cell_codes, group_cell_counts
+from ._confusion_cells import CELLS, cell_codes, group_cell_counts
 from ._disparities import Spread, combine_worst_case, spread, versus
 from ._groups import GroupCoding, code_groups
-from ._metrics import classification_metrics, undefined_reason
+from ._metric_formulas import classification_metrics, undefined_reason
 from ._regression import regression_summary
-from ._result import FairnessResult
+from ._fairness_result import FairnessResult
 from ._scores import summarise_scores
 from ._vocabulary import (
     AGGREGATE_METRICS,
@@ -27,7 +27,7 @@ from ._vocabulary import (
     is_fairness_metric,
 )
 
-__all__ = ["assess_fairness"]
+__all__ = ["UnknownReferenceGroup", "assess_fairness"]
 
 BOOTSTRAP_METHOD = (
     "percentile bootstrap; count metrics: multinomial resampling of each feature's "
@@ -281,7 +281,7 @@ def result_from_tables(tables, *, task, names, focus, n_rows, bootstrap, confide
                        min_group_size, reference_groups, overall, confusion, method) -> FairnessResult:
     """Assemble a FairnessResult from per-feature tables and the overall (value, ci, reason).
 
-    Shared by the row engine and the from-counts entry, so both give the same records.
+    Shared by the row entry and the from-counts entry, so both give the same records.
     """
     overall_out = {}
     for m in computed:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditkit.cli import cli
-from auditkit.ll144 import assess_ll144
+from auditkit.packs.nyc_ll144.tables import assess_ll144
 
 HIRING = Path(__file__).resolve().parents[1] / "examples" / "hiring"
 

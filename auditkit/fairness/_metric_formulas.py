@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._counts import FN, FP, TN, TP
+from ._confusion_cells import FN, FP, TN, TP
 
 __all__ = [
     "classification_metrics",
     "regression_metrics",
     "undefined_reason",
-    "REGRESSION_SUMS",
 ]
-
-# Column order of the per-group sums that regression metrics are computed from.
-REGRESSION_SUMS = ("n", "sum_pred", "sum_true", "sum_abs_error", "sum_squared_error")
 
 _REASONS = {
     "count": "no rows",
@@ -100,7 +96,8 @@ def regression_metrics(sums: np.ndarray) -> dict[str, np.ndarray]:
     Parameters
     ----------
     sums : numpy.ndarray
-        Shape ``(..., 5)`` with columns as in :data:`REGRESSION_SUMS`.
+        Shape ``(..., 5)`` with columns n, sum of predictions, sum of targets, sum of
+        absolute errors and sum of squared errors.
 
     Returns
     -------

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._result import FairnessResult, MetricValue, _cell, _check_feature, _frame, _not_computed, _split, _tuple
+from ._fairness_result import FairnessResult, MetricValue, _cell, _check_feature, _frame, _not_computed, _split, _tuple
 from ._vocabulary import AGGREGATE_METRICS, GROUP_METRICS, split_disparity_name
 
-__all__ = ["FairnessComparison", "GroupChange"]
+__all__ = ["FairnessComparison", "GroupChange", "GroupMetricChange"]
 
 
 @dataclass(frozen=True)
-class GroupChange:
+class GroupMetricChange:
     """One group's metric for both models and the change (candidate - champion)."""
 
     group: str
@@ -28,13 +28,18 @@ class GroupChange:
     reason: str | None
 
 
+#: The former name of :class:`GroupMetricChange`, kept so that existing imports still work.
+GroupChange = GroupMetricChange
+
+
 @dataclass(frozen=True)
 class FairnessComparison:
     """A candidate model against a champion on the same rows, with paired intervals.
 
-    Built by :func:`auditkit.fairness.compare_fairness`. Every change is candidate -
-    champion, of an overall metric, a group's metric or a disparity; its interval comes
-    from a paired bootstrap (the same resampled rows for both models).
+    Built by :func:`auditkit.fairness.compare_fairness` (rows) or
+    :func:`auditkit.fairness.compare_fairness_from_counts` (paired counts). Every change
+    is candidate - champion, of an overall metric, a group's metric or a disparity; its
+    interval comes from a paired bootstrap (the same resampled rows for both models).
 
     Attributes
     ----------
@@ -157,7 +162,7 @@ class FairnessComparison:
                 return MetricValue(record["change"], _tuple(record["ci"]), record["reason"])
         return MetricValue(None, None, _not_computed(disparity[0], self.task))
 
-    def group_changes(self, metric: str, feature: str) -> list[GroupChange]:
+    def group_changes(self, metric: str, feature: str) -> list[GroupMetricChange]:
         """Every group's change of `metric` for `feature` (insufficient groups included).
 
         Raises
@@ -173,7 +178,7 @@ class FairnessComparison:
         ]
         if records:
             return [
-                GroupChange(
+                GroupMetricChange(
                     group=r["group"], n=r["n"], status=r["status"], candidate=r["candidate"],
                     champion=r["champion"], change=r["change"], ci=_tuple(r["ci"]), reason=r["reason"],
                 )
@@ -181,7 +186,7 @@ class FairnessComparison:
             ]
         reason = _not_computed(metric, self.task)
         return [
-            GroupChange(r["group"], r["n"], r["status"], None, None, None, None, reason)
+            GroupMetricChange(r["group"], r["n"], r["status"], None, None, None, None, reason)
             for r in self.candidate.group_records
             if r["feature"] == feature
         ]

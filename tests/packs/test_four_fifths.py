@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditkit.adverse_impact import (
+from auditkit.packs.four_fifths.impact import (
     assess_adverse_impact,
     fisher_p_value,
     holm_adjust,

@@ -1,8 +1,8 @@
-"""``assess_fairness_from_counts``: the engine fed precomputed counts instead of rows.
+"""``assess_fairness_from_counts``: the kernel fed precomputed counts instead of rows.
 
 Every count metric, disparity and count-bootstrap interval depends on the rows only
 through each feature's (group x confusion cell) table, and every score metric only
-through each group's histogram of (distinct score, actual class). A distributed engine
+through each group's histogram of (distinct score, actual class). A distributed data engine
 (Spark) computes those tables with one aggregation and hands them here; the numbers are
 then produced by the same functions, with the same random streams, as
 :func:`assess_fairness` uses, so equal tables and seed give equal results.
@@ -20,8 +20,8 @@ import numpy as np
 
 from auditkit.errors import AuditkitError, DataError
 
-from ._counts import cell_codes, group_cell_counts
-from ._engine import (
+from ._confusion_cells import cell_codes, group_cell_counts
+from ._kernel import (
     BOOTSTRAP_METHOD,
     _check_arguments,
     add_score_summaries,
@@ -32,7 +32,7 @@ from ._engine import (
     table_from_counts,
 )
 from ._groups import GroupCoding, code_groups
-from ._result import FairnessResult
+from ._fairness_result import FairnessResult
 from ._scores import (
     CALIBRATION_BINS,
     ScoreSummary,
@@ -135,22 +135,6 @@ def summarise_score_histogram(
     ece = float(np.abs(bin_score - bin_pos).sum() / n)
     return finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, auc=auc, mean_score=mean_score, ece=ece,
                           n=n, n_resamples=n_resamples, rng=rng, where=where)
-
-
-def _merge_histograms(histograms: Sequence[ScoreHistogram]) -> ScoreHistogram:
-    """The histogram of the union of the groups' rows (for overall score metrics)."""
-    present = [h for h in histograms if len(h.scores)]
-    missing = sum(int(h.missing) for h in histograms)
-    sums = [h.score_sum for h in histograms]
-    score_sum = None if any(s is None for s in sums) else float(sum(sums))
-    if not present:
-        empty = np.zeros(0)
-        return ScoreHistogram(empty, empty, empty, missing, score_sum)
-    scores = np.concatenate([h.scores for h in present])
-    unique, inverse = np.unique(scores, return_inverse=True)
-    neg = np.bincount(inverse, weights=np.concatenate([h.negatives for h in present]), minlength=len(unique))
-    pos = np.bincount(inverse, weights=np.concatenate([h.positives for h in present]), minlength=len(unique))
-    return ScoreHistogram(unique, neg, pos, missing, score_sum)
 
 
 def histogram_from_rows(scores: np.ndarray, labels: np.ndarray) -> ScoreHistogram:

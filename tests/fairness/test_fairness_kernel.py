@@ -1,4 +1,4 @@
-"""The fairness engine on hand-computed cases, edge cases and its public interface."""
+"""The fairness kernel on hand-computed cases, edge cases and its public interface."""
 
 from __future__ import annotations
 

@@ -217,4 +217,4 @@ def test_packs_ship_in_the_wheel_configuration():
     config = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = config["tool"]["setuptools"]
     assert "auditkit.packs" in setuptools["packages"]
-    assert setuptools["package-data"]["auditkit.packs"] == ["*.yaml"]
+    assert setuptools["package-data"]["auditkit.packs"] == ["*/pack.yaml", "*/results.schema.json", "*/templates/*.j2"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bootstrap import block_replicate_sums, block_weights, count_replicates
-from ._metrics import classification_metrics, regression_metrics
+from ._metric_formulas import classification_metrics, regression_metrics
 from ._scores import _auc_from_histogram, score_cells
 
 __all__ = [
@@ -125,10 +125,10 @@ def paired_score_replicates(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``auc`` and ``mean_score`` replicates of both models on the same random blocks.
 
-    Each model's scores are cut into the cells the engine uses (distinct values, or
+    Each model's scores are cut into the cells the kernel uses (distinct values, or
     about 100 quantile cells), each block is summarised by a (cell x label) histogram
     and a score sum per model, and a replicate adds the blocks it picked. AUC
-    replicates are shifted by the model's exact-minus-merged AUC, as in the engine.
+    replicates are shifted by the model's exact-minus-merged AUC, as in the kernel.
     A model with a missing score has NaN replicates.
 
     Parameters

@@ -15,7 +15,6 @@ import copy
 import json
 import os
 import re
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 
 from auditkit.cli import cli
 from auditkit.errors import DataError
-from auditkit.report.rerender import MAX_DEPTH, load_results
+from auditkit.report.results_file import MAX_DEPTH, load_results
 from auditkit.report.schema import key_path, validate_results
 
 # ---------------------------------------------------------------------------- fixtures
