@@ -19,17 +19,7 @@ from typing import Any, Mapping
 
 from .errors import PolicyError
 from .sanitize import short_repr
-from .vocabulary import (
-    DRIFT_METRICS,
-    change_bounds,
-    is_comparable,
-    metric_direction,
-    describe_metric_kind,
-    is_known_metric,
-    metric_feature_kind,
-    metric_needs_feature,
-    metric_needs_model,
-)
+from .metrics import DEFAULT_FAIRNESS_METRICS, GROUP_METRICS, change_bounds, get_metric, metric_names
 
 __all__ = [
     "DataSpec",
@@ -52,18 +42,14 @@ INTERSECTION_JOIN = " & "  # joins the features (and the groups) of an intersect
 MAX_BOOTSTRAP = 100_000
 MAX_EXPLAIN_ROWS = 1_000_000
 MAX_MIN_GROUP_SIZE = 1_000_000_000
-RESERVED_KEYS: dict[str, str] = {}
-RESERVED_RULE_KEYS: dict[str, str] = {}
 CHANGE_KEYS = ("max_regression", "max_increase", "max_decrease")
 ENGINES = ("pandas", "spark")
-DEFAULT_METRICS = ("selection_rate", "tpr", "fpr", "ppv", "accuracy")
 RULE_KEYS = {"feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver", "compare",
-             *CHANGE_KEYS, "test", "statistical_test", "alpha"}
-# What a policy may change in a rule it inherits from a pack (by giving a rule with the same id).
+             *CHANGE_KEYS}
+# What a policy may change in a rule it inherits from a pack (by giving a rule with the same id), besides
+# the extra keys the rule's metric defines (Metric.rule_options).
 OVERRIDE_KEYS = {"id", "metric", "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive",
-                 "waiver", "test", "statistical_test", "alpha"}
-IMPACT_TESTS = ("practical", "statistical", "both")
-STATISTICAL_TESTS = ("fisher", "z")
+                 "waiver"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +93,7 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class FairnessSpec:
-    metrics: tuple[str, ...] = DEFAULT_METRICS
+    metrics: tuple[str, ...] = DEFAULT_FAIRNESS_METRICS
     reference_groups: Mapping[str, str] = field(default_factory=dict)
     min_group_size: int = 30
     bootstrap: int = 1000
@@ -149,11 +135,17 @@ class Rule:
     waiver: Waiver | None = None
     compare: str | None = None  # "champion": judge the change candidate - champion
     change_limits: Mapping[str, float] = field(default_factory=dict)  # max_regression / max_increase / max_decrease
-    # impact_ratio rules (docs/packs.md): which test judges, which statistical test, its level
-    test: str | None = None  # practical | statistical | both
-    statistical_test: str | None = None  # fisher | z
-    alpha: float | None = None
+    # the extra keys the rule's metric defines (Metric.rule_options), validated; e.g. impact_ratio's
+    # test, statistical_test and alpha (docs/packs.md)
+    options: Mapping[str, Any] = field(default_factory=dict)
     pack: str | None = None  # the pack the rule comes from, if any
+
+    def __getattr__(self, name: str):
+        """A metric's own rule key (``rule.test`` of an impact_ratio rule) reads from :attr:`options`."""
+        options = self.__dict__.get("options") or {}
+        if name in options:
+            return options[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def threshold(self) -> dict[str, float]:
@@ -204,11 +196,8 @@ class Policy:
 
         policy = self
         if engine is not None and engine != policy.data.engine:
-            document_like = replace(policy.data, engine=engine,
-                                    source=str(policy.data.path) if engine == "spark" else None)
-            _check_spark_support(_Validator(self.source), document_like, policy.model, policy.champion,
-                                 policy.extends, policy.rules)
-            policy = replace(policy, data=document_like)
+            policy = replace(policy, data=replace(policy.data, engine=engine,
+                                                  source=str(policy.data.path) if engine == "spark" else None))
         if data is not None:
             _require_file(Path(data), "--data", self.source, "the data file")
             resolved = _absolute(Path(data))
@@ -298,7 +287,6 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     entries = _rule_entries(v, document.get("rules", []) or [], packs, pack_settings, sensitive, intersections)
     rules = _rules(v, entries, group_features, model, fairness, data, champion)
 
-    _check_spark_support(v, data, model, champion, packs, rules)
     report_templates = _report_templates(v, document.get("report"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
@@ -339,14 +327,13 @@ def check_columns(policy: Policy, columns: list[str], *, data_path: Path | None 
         if policy.model.predictions.score:
             need(policy.model.predictions.score, "model.predictions.score")
     for i, rule in enumerate(policy.rules):
-        if metric_feature_kind(rule.metric) in ("input", "column") and rule.feature is not None:
+        if get_metric(rule.metric).feature in ("input", "column") and rule.feature is not None:
             need(rule.feature, f"rules[{i}].feature")
-    from .packs import load_pack
+    from .packs import plugins
 
     for name, values in policy.pack_settings.items():
-        for key, spec in load_pack(name).settings.items():
-            if spec.type == "column" and values.get(key) is not None:
-                need(values[key], f"packs.{name}.{key}")
+        for key, column in plugins()[name].columns(values).items():
+            need(column, f"packs.{name}.{key}")
 
 
 # ---------------------------------------------------------------- sections
@@ -382,23 +369,6 @@ def _spark_source(v: "_Validator", raw: Any) -> tuple[Path, str]:
     if "/" in text or text.lower().endswith((".csv", ".gz", ".parquet", ".pq")):
         v.fail("data.path", f"the data '{text}' does not exist (looked for {local}); give a file, folder, URI or Spark table name")
     return local, text  # a catalog table name, resolved by Spark
-
-
-def _check_spark_support(v: "_Validator", data: DataSpec, model, champion, packs, rules) -> None:
-    """Refuse, up front, what the Spark engine does not compute (see docs/spark.md)."""
-    if data.engine != "spark":
-        return
-    if data.reference is not None:
-        v.fail("data.reference", "drift is not computed by the Spark engine yet; remove data.reference or use engine: pandas")
-    if champion is not None:
-        v.fail("champion", "champion comparisons are not computed by the Spark engine yet; use engine: pandas")
-    if packs:
-        v.fail("extends", "policy packs are not computed by the Spark engine yet; use engine: pandas")
-    from .vocabulary import DRIFT_METRICS as drift, GROUP_DATA_METRICS, LABEL_METRICS
-
-    for i, rule in enumerate(rules):
-        if rule.metric in drift or rule.metric in GROUP_DATA_METRICS or (rule.metric in LABEL_METRICS and model is None):
-            v.fail(f"rules[{i}].metric", f"rule '{rule.id}': '{rule.metric}' is not computed by the Spark engine yet; use engine: pandas or remove the rule")
 
 
 def _model_spec(v: "_Validator", raw: Any, section: str = "model") -> ModelSpec | None:
@@ -466,10 +436,8 @@ def _fairness_spec(v: "_Validator", raw: Any, sensitive: tuple[str, ...], inters
         return FairnessSpec()
     v.mapping(raw, "fairness")
     v.keys(raw, "fairness", required=set(), optional={"metrics", "reference_groups", "min_group_size", "bootstrap", "confidence"})
-    metrics = tuple(v.string_list(raw.get("metrics", list(DEFAULT_METRICS)), "fairness.metrics"))
-    from .fairness import COUNT_METRICS, REGRESSION_METRICS, SCORE_METRICS
-
-    per_group = set(COUNT_METRICS) | set(SCORE_METRICS) | set(REGRESSION_METRICS)
+    metrics = tuple(v.string_list(raw.get("metrics", list(DEFAULT_FAIRNESS_METRICS)), "fairness.metrics"))
+    per_group = set(GROUP_METRICS)
     for i, m in enumerate(metrics):
         if m not in per_group:
             v.fail(f"fairness.metrics[{i}]", f"unknown metric '{m}'{_suggest(m, per_group)}; see docs/policy.md for the metric vocabulary")
@@ -547,48 +515,38 @@ def _date(v: "_Validator", value: Any, key: str) -> date:
 
 
 def _rules(v, entries, group_features, model, fairness, data, champion=None) -> tuple[Rule, ...]:
-    """Validate rules given as (key path for messages, rule mapping, pack name or None)."""
+    """Validate rules given as (key path for messages, rule mapping, pack name or None).
+
+    What a metric allows (a feature, a model, a champion comparison, extra keys) is read from
+    its definition in the metric registry (:mod:`auditkit.metrics`).
+    """
     rules = []
     seen = set()
     for key, item, pack in entries:
         v.mapping(item, key)
-        for reserved, what in RESERVED_RULE_KEYS.items():
-            if reserved in item:
-                v.fail(f"{key}.{reserved}", f"unknown key '{reserved}' ({what} are not supported by this auditkit version); remove it")
-        v.keys(item, key, required={"id", "metric"}, optional=RULE_KEYS)
+        metric_name = v.string(item["metric"], f"{key}.metric") if isinstance(item.get("metric"), str) else None
+        metric = get_metric(metric_name) if metric_name is not None else None
+        _refuse_other_options(v, item, key, metric)
+        v.keys(item, key, required={"id", "metric"}, optional=RULE_KEYS | set(metric.rule_options if metric else ()))
         rule_id = v.string(item["id"], f"{key}.id")
         if rule_id in seen:
             v.fail(f"{key}.id", f"rule id '{rule_id}' is used twice; ids must be unique")
         seen.add(rule_id)
-        metric = v.string(item["metric"], f"{key}.metric")
-        if not is_known_metric(metric):
-            from .vocabulary import all_metric_names
-
-            v.fail(f"{key}.metric", f"unknown metric '{metric}'{_suggest(metric, all_metric_names())}; see docs/policy.md for the metric vocabulary")
+        if metric is None:
+            name = v.string(item["metric"], f"{key}.metric")
+            v.fail(f"{key}.metric", f"unknown metric '{name}'{_suggest(name, metric_names())}; see docs/metrics.md for the metric vocabulary")
         feature = item.get("feature")
         if feature is not None:
             feature = v.string(feature, f"{key}.feature")
-        kind = describe_metric_kind(metric)
-        if metric_needs_feature(metric) and feature is None:
-            v.fail(f"{key}.feature", f"rule '{rule_id}': metric '{metric}' is {kind} and needs 'feature:' (one of: {', '.join(group_features) or 'no sensitive features declared'})")
-        if metric in DRIFT_METRICS and data.reference is None:
-            v.fail(f"{key}.metric", f"rule '{rule_id}': drift metric '{metric}' needs data.reference (e.g. the training data); add it or remove the rule")
-        if feature is not None and metric_feature_kind(metric) == "group" and feature not in group_features:
-            v.fail(f"{key}.feature", f"rule '{rule_id}': '{feature}' is not a sensitive feature or intersection of this policy (have: {', '.join(group_features) or 'none'})")
-        if metric_needs_model(metric) and model is None:
-            v.fail(f"{key}.metric", f"rule '{rule_id}': metric '{metric}' needs a model or prediction columns; add a 'model:' section or remove the rule")
-        if metric == "shap_share" and model is not None and not model.runnable:
-            v.fail(f"{key}.metric", f"rule '{rule_id}': 'shap_share' needs a model file to explain; prediction columns alone cannot be explained")
-        if metric == "contract_violations" and data.contract is None:
-            v.fail(f"{key}.metric", f"rule '{rule_id}': 'contract_violations' needs data.contract; add a contract or remove the rule")
+        _check_metric_needs(v, key, rule_id, metric, feature, group_features, model, data)
         compare = None
         limits: dict[str, float] = {}
         if item.get("compare") is not None:
             compare = v.choice(item["compare"], f"{key}.compare", ("champion",))
             if champion is None:
                 v.fail(f"{key}.compare", f"rule '{rule_id}' compares with the champion, but the policy has no 'champion:' section")
-            if not is_comparable(metric):
-                v.fail(f"{key}.metric", f"rule '{rule_id}': '{metric}' cannot be compared between models; use a fairness metric or disparity")
+            if not metric.comparable:
+                v.fail(f"{key}.metric", f"rule '{rule_id}': '{metric.name}' cannot be compared between models; use a fairness metric or disparity")
             for bound in ("min", "max"):
                 if item.get(bound) is not None:
                     v.fail(f"{key}.{bound}", f"rule '{rule_id}' compares with the champion: limit the change with {', '.join(CHANGE_KEYS)} instead of '{bound}'")
@@ -599,9 +557,9 @@ def _rules(v, entries, group_features, model, fairness, data, champion=None) -> 
                         v.fail(f"{key}.{name}", f"must be 0 or more (an allowed amount of change), not {limits[name]}")
             if not limits:
                 v.fail(key, f"rule '{rule_id}' needs a limit on the change: {', '.join(CHANGE_KEYS)}")
-            if "max_regression" in limits and metric_direction(metric) == 0:
-                v.fail(f"{key}.max_regression", f"rule '{rule_id}': '{metric}' has no better or worse direction; use max_increase or max_decrease")
-            low, high = change_bounds(metric, limits)
+            if "max_regression" in limits and metric.direction == 0:
+                v.fail(f"{key}.max_regression", f"rule '{rule_id}': '{metric.name}' has no better or worse direction; use max_increase or max_decrease")
+            low, high = change_bounds(metric.name, limits)
         else:
             for name in CHANGE_KEYS:
                 if item.get(name) is not None:
@@ -615,46 +573,65 @@ def _rules(v, entries, group_features, model, fairness, data, champion=None) -> 
         severity = v.choice(item.get("severity", "error"), f"{key}.severity", ("error", "warning"))
         rationale = v.string(item["rationale"], f"{key}.rationale") if item.get("rationale") is not None else None
         decide_on = v.choice(item.get("decide_on", "estimate"), f"{key}.decide_on", ("estimate", "ci"))
-        if decide_on == "ci" and fairness.bootstrap == 0 and metric != "impact_ratio":  # its interval is analytic
+        if decide_on == "ci" and metric.interval == "none":
+            v.fail(f"{key}.decide_on", f"rule '{rule_id}': '{metric.name}' has no interval to decide on; use decide_on: estimate")
+        if decide_on == "ci" and fairness.bootstrap == 0 and metric.interval == "bootstrap":
             v.fail(f"{key}.decide_on", f"rule '{rule_id}' decides on the confidence interval but fairness.bootstrap is 0; set bootstrap (e.g. 1000) or decide_on: estimate")
         on_inconclusive = v.choice(item.get("on_inconclusive", "fail"), f"{key}.on_inconclusive", ("fail", "warn"))
         waiver = _waiver(v, item["waiver"], f"{key}.waiver") if item.get("waiver") is not None else None
-        test, statistical_test, alpha = _impact_test(v, item, key, rule_id, metric, low, decide_on)
-        rules.append(Rule(id=rule_id, metric=metric, feature=feature, min=low, max=high, severity=severity,
+        options = {name: validate(v, item, key, rule_id, low, high, decide_on)
+                   for name, validate in metric.rule_options.items()} if compare is None else {}
+        rules.append(Rule(id=rule_id, metric=metric.name, feature=feature, min=low, max=high, severity=severity,
                           rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive, waiver=waiver,
-                          compare=compare, change_limits=limits, test=test, statistical_test=statistical_test,
-                          alpha=alpha, pack=pack))
+                          compare=compare, change_limits=limits, options=options, pack=pack))
     return tuple(rules)
 
 
-def _impact_test(v, item, key, rule_id, metric, low, decide_on):
-    """``test``, ``statistical_test`` and ``alpha`` of an impact_ratio rule (None for other metrics)."""
-    from .vocabulary import ADVERSE_IMPACT_METRICS
+def _refuse_other_options(v, item: dict, key: str, metric) -> None:
+    """A key another metric defines (``test:`` of impact_ratio) given to a rule on a metric without it."""
+    from .metrics import metrics
 
-    if metric not in ADVERSE_IMPACT_METRICS:
-        for name in ("test", "statistical_test", "alpha"):
-            if item.get(name) is not None:
-                v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' applies to impact_ratio rules only; remove it")
-        return None, None, None
-    if low is None or item.get("max") is not None:
-        v.fail(key, f"rule '{rule_id}': impact_ratio is judged against a minimum only; give 'min:' (the four-fifths rule uses 0.8)")
-    test = v.choice(item.get("test", "both"), f"{key}.test", IMPACT_TESTS)
-    statistical_test = v.choice(item.get("statistical_test", "fisher"), f"{key}.statistical_test", STATISTICAL_TESTS)
-    alpha = v.number(item.get("alpha", 0.05), f"{key}.alpha")
-    if not 0.0 < alpha < 0.5:
-        v.fail(f"{key}.alpha", f"must be a significance level such as 0.05 (between 0 and 0.5), not {alpha}")
-    if decide_on == "ci" and test != "practical":
-        v.fail(f"{key}.decide_on", f"rule '{rule_id}': decide_on: ci applies to the practical test only; set test: practical or decide_on: estimate")
-    return test, statistical_test, alpha
+    own = set(metric.rule_options) if metric is not None else set()
+    for name in item:
+        if name in RULE_KEYS or name in own or not isinstance(name, str):
+            continue
+        owners = sorted(m.name for m in metrics() if name in m.rule_options)
+        if owners:
+            rule_id = _show(item.get("id")) if isinstance(item.get("id"), str) else "?"
+            v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' applies to {' and '.join(owners)} rules only; remove it")
+
+
+def _check_metric_needs(v, key, rule_id, metric, feature, group_features, model, data) -> None:
+    """What the metric needs from the policy: a feature of the right kind, a model, a contract, a reference."""
+    name = metric.name
+    if metric.feature_required and feature is None:
+        v.fail(f"{key}.feature", f"rule '{rule_id}': metric '{name}' is {metric.kind} and needs 'feature:' (one of: {', '.join(group_features) or 'no sensitive features declared'})")
+    if feature is not None and metric.feature is None:
+        v.fail(f"{key}.feature", f"rule '{rule_id}': metric '{name}' takes no feature; remove 'feature:'")
+    if "reference" in metric.needs and data.reference is None:
+        v.fail(f"{key}.metric", f"rule '{rule_id}': {metric.kind} '{name}' needs data.reference (e.g. the training data); add it or remove the rule")
+    if feature is not None and metric.feature == "group" and feature not in group_features:
+        v.fail(f"{key}.feature", f"rule '{rule_id}': '{feature}' is not a sensitive feature or intersection of this policy (have: {', '.join(group_features) or 'none'})")
+    if metric.needs_model and model is None:
+        v.fail(f"{key}.metric", f"rule '{rule_id}': metric '{name}' needs a model or prediction columns; add a 'model:' section or remove the rule")
+    if "model_file" in metric.needs and model is not None and not model.runnable:
+        v.fail(f"{key}.metric", f"rule '{rule_id}': '{name}' needs a model file to explain; prediction columns alone cannot be explained")
+    if "contract" in metric.needs and data.contract is None:
+        v.fail(f"{key}.metric", f"rule '{rule_id}': '{name}' needs data.contract; add a contract or remove the rule")
 
 
 # ---------------------------------------------------------------- packs (extends:)
 
 
 def _extends(v: "_Validator", raw: Any, settings_raw: Any, model, sensitive) -> tuple[tuple, dict]:
-    """The packs a policy extends, and each pack's validated parameters."""
-    from .packs import load_pack, pack_names
+    """The packs a policy extends, and each pack's validated parameters.
 
+    Packs are plugins (:mod:`auditkit.packs`): each checks its own settings; this function
+    only knows what every pack has.
+    """
+    from .packs import plugins
+
+    installed = plugins()
     if raw is None:
         if settings_raw is not None:
             v.fail("packs", "sets pack parameters but the policy extends no pack; add 'extends: [pack]' or remove 'packs'")
@@ -662,29 +639,47 @@ def _extends(v: "_Validator", raw: Any, settings_raw: Any, model, sensitive) -> 
     if isinstance(raw, str):
         raw = [raw]
     names = v.string_list(raw, "extends")
-    available = pack_names()
+    available = sorted(installed)
     for i, name in enumerate(names):
-        if name not in available:
+        if name not in installed:
             v.fail(f"extends[{i}]", f"unknown pack '{name}'{_suggest(name, available)}; available: {', '.join(available)} (see 'audit packs')")
         if names.index(name) != i:
             v.fail(f"extends[{i}]", f"pack '{name}' is listed twice; list each once")
-    packs = tuple(load_pack(name) for name in names)
+    packs = tuple(installed[name].definition for name in names)
     settings_raw = {} if settings_raw is None else settings_raw
     v.mapping(settings_raw, "packs")
     for name in settings_raw:
         if name not in names:
             v.fail(f"packs.{_show(name)}", f"sets parameters of '{_show(name)}', which is not in extends; add it to extends or remove this section")
     settings = {}
-    for i, pack in enumerate(packs):
-        if model is None:
-            v.fail(f"extends[{i}]", f"pack '{pack.name}' judges a model's decisions; add a 'model:' section (a model file or prediction columns)")
-        settings[pack.name] = _pack_settings(v, pack, settings_raw.get(pack.name), model)
-        if pack.name == "four-fifths" and not sensitive:
-            v.fail(f"extends[{i}]", "pack 'four-fifths' compares the groups of each sensitive feature; list them in sensitive_features")
+    for i, name in enumerate(names):
+        plugin = installed[name]
+        if plugin.requires_model and model is None:
+            v.fail(f"extends[{i}]", f"pack '{name}' judges a model's decisions; add a 'model:' section (a model file or prediction columns)")
+        values = _pack_settings(v, plugin.definition, settings_raw.get(name))
+        plugin.check_settings(values, PackContext(key=f"extends[{i}]", settings_key=f"packs.{name}",
+                                                  sensitive_features=sensitive, model=model, fail=v.fail))
+        settings[name] = values
     return packs, settings
 
 
-def _pack_settings(v: "_Validator", pack, raw: Any, model) -> dict:
+@dataclass(frozen=True)
+class PackContext:
+    """What a pack's ``check_settings`` may look at, and how it reports a mistake.
+
+    ``fail(key, message)`` raises the PolicyError naming the policy file and the key, e.g.
+    ``fail(f"{context.settings_key}.mode", "scoring mode needs ...")``.
+    """
+
+    key: str                      # the pack's entry in extends, e.g. "extends[0]"
+    settings_key: str             # its settings section, e.g. "packs.nyc-ll144"
+    sensitive_features: tuple[str, ...]
+    model: ModelSpec | None
+    fail: Any
+
+
+def _pack_settings(v: "_Validator", pack, raw: Any) -> dict:
+    """A pack's settings, each checked against its declared type, choices and range."""
     where = f"packs.{pack.name}"
     raw = {} if raw is None else raw
     v.mapping(raw, where)
@@ -716,13 +711,6 @@ def _pack_settings(v: "_Validator", pack, raw: Any, model) -> dict:
         elif spec.type == "date":
             value = _date(v, value, at).isoformat()
         values[key] = value
-    if pack.name == "nyc-ll144":
-        if values["sex"] == values["race_ethnicity"]:
-            v.fail(f"{where}.race_ethnicity", "names the same column as 'sex'; give the race/ethnicity column")
-        if values["data_kind"] == "test" and not values.get("test_data_reason"):
-            v.fail(f"{where}.test_data_reason", "LL144 asks why test data were used instead of historical data; add test_data_reason")
-        if values["mode"] == "scoring" and model is not None and model.predictions is not None and not model.predictions.score:
-            v.fail(f"{where}.mode", "scoring mode needs the tool's score: set model.predictions.score, or use mode: selection")
     return values
 
 
@@ -756,9 +744,10 @@ def _rule_entries(v: "_Validator", raw: Any, packs, settings, sensitive, interse
                 v.fail(key, f"rule '{_show(item['id'])}' has no metric and matches no rule of the extended packs (their ids: {ids})")
             own.append((key, item, None))
             continue
+        allowed = OVERRIDE_KEYS | _option_keys(targets[0][1].get("metric"))
         for name in item:
-            if name not in OVERRIDE_KEYS:
-                v.fail(f"{key}.{_show(name)}", f"rule '{_show(item['id'])}' overrides a pack rule; '{_show(name)}' cannot be overridden (allowed: {', '.join(sorted(OVERRIDE_KEYS - {'id'}))})")
+            if name not in allowed:
+                v.fail(f"{key}.{_show(name)}", f"rule '{_show(item['id'])}' overrides a pack rule; '{_show(name)}' cannot be overridden (allowed: {', '.join(sorted(allowed - {'id'}))})")
         for entry in targets:
             for fixed in ("metric", "feature"):
                 if fixed in item and item[fixed] != entry[1].get(fixed):
@@ -768,6 +757,12 @@ def _rule_entries(v: "_Validator", raw: Any, packs, settings, sensitive, interse
                 merged = {k: val for k, val in merged.items() if k not in ("min", "max") or k in item}
             entry[0], entry[1] = key, merged
     return [(key, rule, pack) for key, rule, pack, _ in inherited] + own
+
+
+def _option_keys(metric_name: Any) -> set[str]:
+    """The extra rule keys a metric defines (empty for an unknown name)."""
+    metric = get_metric(metric_name) if isinstance(metric_name, str) else None
+    return set(metric.rule_options) if metric is not None else set()
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -790,8 +785,6 @@ class _Validator:
             if k not in allowed:
                 shown = _show(k)
                 full = f"{where}.{shown}" if where else shown
-                if not where and k in RESERVED_KEYS:
-                    self.fail(full, f"unknown key '{shown}' ({RESERVED_KEYS[k]} are not supported by this auditkit version); remove it")
                 self.fail(full, f"unknown key '{shown}'{_suggest(k, allowed)}; allowed here: {', '.join(sorted(allowed))}")
         for k in sorted(required):
             if k not in mapping or mapping[k] is None:
