@@ -1,151 +1,141 @@
-"""Regulatory policy packs: named, versioned sets of rules and report sections.
+"""Regulatory policy packs: named, versioned sets of rules, evidence and report sections.
 
-A pack is a plain YAML file shipped in this folder (``four-fifths.yaml``,
-``nyc-ll144.yaml``). A policy pulls packs in with ``extends: [name, ...]``, may set the
-pack's parameters under ``packs: {name: {...}}`` and may override a pack rule's thresholds
-or severity by giving a rule with the same id. See ``docs/packs.md``.
+A pack is a plugin (:class:`PackPlugin`): a package holding its ``pack.yaml`` and the code
+that computes its evidence, judges its metrics and renders its report section and extra
+documents. The core names no pack; it asks :func:`plugins`. Packs come from two places only,
+both installed code, never the audited policy's folder:
 
-A pack file holds::
+* the subpackages of this package (``auditkit/packs/four_fifths/``, ``nyc_ll144/``), each
+  named after its pack with ``-`` written ``_``;
+* the entry-point group ``auditkit.packs`` of installed distributions, each entry named after
+  its pack and pointing at the plugin object (``toy = "auditkit_toy:plugin"``).
 
-    name, title, description, framing      # framing: what the verdict does and does not establish
-    settings: {key: {type, default, required, choices, min, max, help}}
-    rules: [rule, ...]                      # the policy rule schema, plus ``for_each``
-    report: {sections: [...]}
-
-``for_each: sensitive_features`` expands a rule into one rule per sensitive feature (and per
-intersection when the pack's ``include_intersections`` setting is true); the expanded ids are
-``<id>:<feature>``.
+A policy pulls packs in with ``extends: [name, ...]``, may set their parameters under
+``packs: {name: {...}}`` and may override a pack rule's thresholds or severity by giving a
+rule with the same id. See ``docs/packs.md``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib.resources import files
-from typing import Any, Mapping
+from functools import cache
+from types import MappingProxyType
+from typing import Mapping
 
 from ..errors import AuditkitError
+from ._definition import Pack, PackSetting
+from ._plugin import PackInputs, PackPlugin
 
-__all__ = ["Pack", "PackSetting", "available_packs", "load_pack", "pack_names"]
+__all__ = ["ENTRY_POINT_GROUP", "Pack", "PackInputs", "PackPlugin", "PackSetting", "available_packs", "load_pack",
+           "pack_names", "plugins"]
 
-SECTIONS = ("framing", "adverse_impact", "ll144")
-SETTING_TYPES = ("bool", "number", "text", "column", "choice", "list", "date")
-
-
-@dataclass(frozen=True)
-class PackSetting:
-    name: str
-    type: str
-    default: Any = None
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    min: float | None = None
-    max: float | None = None
-    help: str = ""
+ENTRY_POINT_GROUP = "auditkit.packs"
 
 
-@dataclass(frozen=True)
-class Pack:
-    """One pack as shipped: its texts, parameters, rule templates and report sections."""
+@cache
+def plugins() -> Mapping[str, PackPlugin]:
+    """Every installed pack, by name: the packs shipped with auditkit, then those installed
+    packages register under the ``auditkit.packs`` entry-point group.
 
-    name: str
-    title: str
-    description: str
-    framing: str
-    settings: Mapping[str, PackSetting] = field(default_factory=dict)
-    rules: tuple[Mapping[str, Any], ...] = ()
-    sections: tuple[str, ...] = ()
+    Discovering a pack registers its metrics and glossary terms (:mod:`auditkit.metrics`).
+    The answer is cached; ``plugins.cache_clear()`` discovers again.
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "title": self.title, "description": self.description,
-                "framing": self.framing, "sections": list(self.sections)}
+    Raises
+    ------
+    AuditkitError
+        A pack is broken (no ``plugin``, no or a malformed ``pack.yaml``, a name that does not
+        match its folder or entry point) or clashes with another (one name, one metric name):
+        an installation error.
+    """
+    found: dict[str, PackPlugin] = {}
+    for folder, plugin in _shipped():
+        _add(found, plugin, expected=folder.replace("_", "-"), origin=f"auditkit/packs/{folder}")
+    for entry in _entry_points():
+        try:
+            plugin = entry.load()
+        except Exception as exc:  # a third-party package that fails to import
+            raise AuditkitError(f"pack '{entry.name}' (entry point {entry.value}) cannot be loaded "
+                                f"({type(exc).__name__}: {exc}); reinstall or uninstall the package providing it.") from exc
+        _add(found, plugin, expected=entry.name, origin=f"entry point {entry.value}")
+    _register(found.values())
+    return MappingProxyType(dict(sorted(found.items())))
 
 
-@lru_cache(maxsize=None)
 def pack_names() -> tuple[str, ...]:
-    """Names of the packs shipped with auditkit, sorted."""
-    folder = files("auditkit.packs")
-    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
+    """Names of the installed packs, sorted."""
+    return tuple(plugins())
 
 
-@lru_cache(maxsize=None)
 def load_pack(name: str) -> Pack:
-    """Read and check one shipped pack.
+    """The definition (``pack.yaml``) of one installed pack.
 
     Raises
     ------
     KeyError
         No pack has that name.
-    AuditkitError
-        The pack file is malformed (a broken installation).
     """
-    if name not in pack_names():
-        raise KeyError(name)
-    source = f"auditkit/packs/{name}.yaml"
-    raw = _read_pack(files("auditkit.packs").joinpath(f"{name}.yaml"), source)
-
-    def bad(what: str) -> AuditkitError:
-        return AuditkitError(f"{source}: {what}; the pack file is malformed, reinstall auditkit.")
-
-    if not isinstance(raw, dict):
-        raise bad("the top level is not a mapping")
-    allowed = {"name", "title", "description", "framing", "settings", "rules", "report"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise bad(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
-    for key in ("name", "title", "description", "framing"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise bad(f"'{key}' must be non-empty text")
-    if raw["name"] != name:
-        raise bad(f"'name' is {raw['name']!r} but the file is {name}.yaml")
-    settings = {}
-    for key, spec in (raw.get("settings") or {}).items():
-        if not isinstance(spec, dict) or spec.get("type") not in SETTING_TYPES:
-            raise bad(f"setting '{key}' needs a type ({', '.join(SETTING_TYPES)})")
-        settings[key] = PackSetting(name=key, type=spec["type"], default=spec.get("default"),
-                                    required=bool(spec.get("required", False)),
-                                    choices=tuple(spec.get("choices") or ()), min=spec.get("min"),
-                                    max=spec.get("max"), help=str(spec.get("help", "")))
-    rules = raw.get("rules") or []
-    if not isinstance(rules, list) or not all(isinstance(r, dict) and "id" in r for r in rules):
-        raise bad("'rules' must be a list of rules with ids")
-    sections = tuple((raw.get("report") or {}).get("sections") or ())
-    for section in sections:
-        if section not in SECTIONS:
-            raise bad(f"unknown report section '{section}' (known: {', '.join(SECTIONS)})")
-    return Pack(name=name, title=raw["title"].strip(), description=" ".join(raw["description"].split()),
-                framing=" ".join(raw["framing"].split()), settings=settings,
-                rules=tuple(dict(r) for r in rules), sections=sections)
-
-
-def _read_pack(resource, source: str) -> Any:
-    """The parsed YAML of one pack file, read like every YAML file auditkit opens: capped in size,
-    regular files only, and through the strict loader (no duplicate keys, bounded aliases)."""
-    from pathlib import Path
-
-    from ..inputs import read_capped
-    from ..yaml_loader import load_yaml
-
-    hint = "the pack file is damaged, reinstall auditkit"
-    if isinstance(resource, Path):
-        data = read_capped(resource, kind="policy", what="a policy pack file", error=AuditkitError, hint=hint)
-    else:  # a pack inside a zip or another importer: no file to stat, read it capped all the same
-        from ..inputs import LIMITS
-
-        try:
-            with resource.open("rb") as handle:
-                data = handle.read(LIMITS["policy"] + 1)
-        except OSError as exc:
-            raise AuditkitError(f"{source}: cannot be read ({exc}); {hint}.") from None
-        if len(data) > LIMITS["policy"]:
-            raise AuditkitError(f"{source}: is over auditkit's size limit for a policy file; {hint}.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AuditkitError(f"{source}: is not UTF-8 text; {hint}.") from None
-    return load_yaml(text, source, AuditkitError)
+    return plugins()[name].definition
 
 
 def available_packs() -> list[Pack]:
-    """Every shipped pack, by name."""
-    return [load_pack(name) for name in pack_names()]
+    """Every installed pack's definition, by name."""
+    return [plugin.definition for plugin in plugins().values()]
+
+
+def _shipped():
+    """(folder name, plugin) of every subpackage of this package."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if not module.ispkg or module.name.startswith("_"):
+            continue
+        package = importlib.import_module(f"{__name__}.{module.name}")
+        plugin = getattr(package, "plugin", None)
+        if plugin is None:
+            raise AuditkitError(f"auditkit/packs/{module.name}: the pack defines no 'plugin'; "
+                                "the installation is broken, reinstall auditkit.")
+        yield module.name, plugin
+
+
+def _entry_points():
+    """The group's entry points of installed distributions. A distribution found in the current
+    folder is no installation (that folder may be the audited one, and ``python -m auditkit``
+    takes it off ``sys.path`` for the same reason): its entry points are ignored."""
+    import os
+    from importlib.metadata import entry_points
+
+    here = os.path.realpath(os.getcwd())
+
+    def installed(entry) -> bool:
+        return entry.dist is None or os.path.realpath(entry.dist.locate_file("")) != here
+
+    return sorted((e for e in entry_points(group=ENTRY_POINT_GROUP) if installed(e)), key=lambda e: e.name)
+
+
+def _add(found: dict[str, PackPlugin], plugin, *, expected: str, origin: str) -> None:
+    if not isinstance(plugin, PackPlugin):
+        raise AuditkitError(f"{origin}: 'plugin' is {type(plugin).__name__}, not a PackPlugin; "
+                            "the pack is broken, reinstall the package providing it.")
+    name = plugin.name
+    if name != expected:
+        raise AuditkitError(f"{origin}: the pack is named '{name}' in its pack.yaml but installed as '{expected}'; "
+                            "the pack is broken, reinstall the package providing it.")
+    if name in found:
+        raise AuditkitError(f"{origin}: a pack named '{name}' is already installed ({found[name].package}); "
+                            "uninstall one of them.")
+    found[name] = plugin
+
+
+def _register(found) -> None:
+    """Make the packs' metrics and glossary terms known to the metric registry."""
+    from ..metrics import register_metric, register_term
+
+    for plugin in found:
+        for metric in plugin.metrics():
+            try:
+                register_metric(metric)
+            except ValueError as exc:
+                raise AuditkitError(f"pack '{plugin.name}' ({plugin.package}) defines metric '{metric.name}', "
+                                    f"but {exc}; uninstall one of the packs.") from None
+        for term, definition in plugin.glossary().items():
+            register_term(term, definition)

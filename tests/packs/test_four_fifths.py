@@ -406,7 +406,7 @@ def test_hiring_example_judges_only_known_categories(tmp_path):
 
     from auditkit import run_audit
 
-    policy = Path(__file__).resolve().parents[1] / "examples" / "hiring" / "audit-selection.yaml"
+    policy = Path(__file__).resolve().parents[2] / "examples" / "hiring" / "audit-selection.yaml"
     result = run_audit(policy)
     out = result.to_dict()
     rules = {r["id"]: r for r in out["rules"]}

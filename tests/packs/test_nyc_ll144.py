@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from auditkit.cli import cli
 from auditkit.packs.nyc_ll144.tables import assess_ll144
 
-HIRING = Path(__file__).resolve().parents[1] / "examples" / "hiring"
+HIRING = Path(__file__).resolve().parents[2] / "examples" / "hiring"
 
 # (sex, race/ethnicity, individuals, selected); None and "Unknown" are unknown categories.
 CELLS = [

@@ -214,7 +214,7 @@ def test_packs_ship_in_the_wheel_configuration():
     import tomllib
     from pathlib import Path
 
-    config = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = config["tool"]["setuptools"]
     assert "auditkit.packs" in setuptools["packages"]
     assert setuptools["package-data"]["auditkit.packs"] == ["*/pack.yaml", "*/results.schema.json", "*/templates/*.j2"]

@@ -15,18 +15,27 @@ Beside the ratio sit
   feature compared with its reference.
 
 Individuals whose category is unknown — a missing value, or one of ``unknown_values`` (the
-same definition as the LL144 tables, :mod:`auditkit.ll144`) — are counted and disclosed per
+same definition as the LL144 tables of the nyc-ll144 pack) — are counted and disclosed per
 feature (``FeatureImpact.unknown``) but are never judged and never the reference. For an
 intersection, a row is unknown when any of its parts is.
 
-Judging a rule (which test counts, at which level) is :func:`judge_group`; the numbers here
-do not depend on the rule. See ``docs/packs.md``.
+Everything is computed from count tables (rows and selections per combination of a feature's
+values, :meth:`auditkit.packs.PackInputs.group_counts`), with groups labelled as the fairness
+engine labels them (:func:`auditkit.fairness.code_groups`). Judging a rule (which test counts,
+at which level) is :func:`judge_group`; the numbers here do not depend on the rule. See
+``docs/packs.md``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._plugin import PackInputs
 
 __all__ = [
     "ADJUSTMENTS",
@@ -36,14 +45,15 @@ __all__ = [
     "GroupJudgement",
     "UnknownImpact",
     "assess_adverse_impact",
+    "count_tables",
     "fisher_p_value",
     "holm_adjust",
+    "impact_from_counts",
     "judge_group",
     "ratio_interval",
     "z_test",
 ]
 
-TEST_NAMES = {"fisher": "Fisher's exact test", "z": "the two-proportion z-test"}
 ADJUSTMENTS = ("none", "holm")
 INTERVAL_METHOD = "Koopman asymptotic score interval of the ratio of two proportions"
 
@@ -241,17 +251,27 @@ def holm_adjust(p_values) -> list[float]:
 # ---------------------------------------------------------------- assessment
 
 
-def assess_adverse_impact(y_pred, sensitive_features, *, intersections=(), min_group_size: int = 30,
-                          confidence: float = 0.95, unknown_values=(), adjust: str = "none") -> AdverseImpactResult:
+def count_tables(inputs: "PackInputs", features: Sequence[str], intersections=()) -> dict[str, "pd.DataFrame"]:
+    """The count table of every feature and intersection (selections: the model's decisions),
+    by the name results give it (``sex``, ``sex & age_group``)."""
+    tables = {}
+    for parts in [(f,) for f in features] + [tuple(str(p) for p in i) for i in intersections]:
+        name = " & ".join(parts)
+        if name not in tables:
+            tables[name] = inputs.group_counts(list(parts), flag="decision")
+    return tables
+
+
+def impact_from_counts(tables: Mapping[str, "pd.DataFrame"], *, min_group_size: int = 30, confidence: float = 0.95,
+                       unknown_values=(), adjust: str = "none") -> AdverseImpactResult:
     """Impact ratios, intervals and both significance tests for every feature and intersection.
 
     Parameters
     ----------
-    y_pred : array-like of 0/1
-        The model's decisions (1 = selected, the favourable outcome).
-    sensitive_features : DataFrame
-        One column per sensitive feature; groups are labelled as by the fairness engine.
-    intersections : sequence of tuples of column names
+    tables : mapping of str to DataFrame
+        Per feature (or intersection, named ``a & b``), its count table: the feature's column
+        (an intersection's columns, in order), ``n`` and ``hits`` (selected rows), one row per
+        combination of values, missing values included (:func:`count_tables`).
     min_group_size : int
         Groups with fewer rows are reported but neither judged nor used as the reference.
     confidence : float
@@ -262,39 +282,63 @@ def assess_adverse_impact(y_pred, sensitive_features, *, intersections=(), min_g
     adjust : {"none", "holm"}
         Multiple-comparison adjustment of the p-values across a feature's judged groups.
     """
-    import numpy as np
-
-    from .fairness._groups import _as_columns, code_groups
-    from .fairness._vocabulary import MISSING_GROUP
+    from ...fairness import MISSING_GROUP
 
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {', '.join(ADJUSTMENTS)}, not {adjust!r}")
     unknown = {str(u) for u in unknown_values} | {MISSING_GROUP}
-    y = np.asarray(y_pred).astype(int)
-    intersections = [tuple(str(p) for p in i) for i in intersections]
-    codings = code_groups(sensitive_features, intersections, n_rows=len(y))
-    # which rows are of unknown category, per sensitive column (the labels are the values as
-    # the fairness engine and the LL144 tables write them; a missing value is "(missing)").
-    # code_groups returns the sensitive columns first, then the intersections.
-    n_columns = len(_as_columns(sensitive_features, len(y)))
-    column_unknown = {}
-    features = []
-    for index, coding in enumerate(codings):
-        if index < n_columns:
-            flags = np.array([label in unknown for label in coding.labels], dtype=bool)
-            is_unknown = column_unknown[coding.name] = flags[coding.codes]
-        else:
-            parts = next(i for i in intersections if " & ".join(i) == coding.name)
-            is_unknown = np.logical_or.reduce([column_unknown[p] for p in parts])
-        k = len(coding.labels)
-        counts = np.bincount(coding.codes, minlength=k)
-        hits = np.bincount(coding.codes, weights=y, minlength=k).astype(int)
-        unknown_counts = np.bincount(coding.codes[is_unknown], minlength=k)
-        unknown_hits = np.bincount(coding.codes[is_unknown], weights=y[is_unknown], minlength=k).astype(int)
-        features.append(_feature(coding.name, coding.labels, counts - unknown_counts, hits - unknown_hits,
-                                 unknown_counts, unknown_hits, min_group_size, confidence, adjust))
-    return AdverseImpactResult(features=tuple(features), min_group_size=min_group_size, confidence=confidence,
+    features = tuple(_feature_from_counts(name, table, unknown, min_group_size, confidence, adjust)
+                     for name, table in tables.items())
+    return AdverseImpactResult(features=features, min_group_size=min_group_size, confidence=confidence,
                                unknown_values=tuple(sorted(str(u) for u in unknown_values)), adjust=adjust)
+
+
+def assess_adverse_impact(y_pred, sensitive_features, *, intersections=(), min_group_size: int = 30,
+                          confidence: float = 0.95, unknown_values=(), adjust: str = "none") -> AdverseImpactResult:
+    """:func:`impact_from_counts` of rows in memory.
+
+    Parameters
+    ----------
+    y_pred : array-like of 0/1
+        The model's decisions (1 = selected, the favourable outcome).
+    sensitive_features : DataFrame
+        One column per sensitive feature.
+    intersections : sequence of tuples of column names
+    min_group_size, confidence, unknown_values, adjust
+        As :func:`impact_from_counts`.
+    """
+    from .._frame import FrameInputs
+
+    frame = sensitive_features.rename(columns=str)
+    tables = count_tables(FrameInputs(frame=frame, decisions=y_pred), list(frame.columns), intersections)
+    return impact_from_counts(tables, min_group_size=min_group_size, confidence=confidence,
+                              unknown_values=unknown_values, adjust=adjust)
+
+
+def _feature_from_counts(name: str, table: "pd.DataFrame", unknown: set[str], min_group_size: int,
+                         confidence: float, adjust: str) -> FeatureImpact:
+    """One feature's groups from its count table, labelled and ordered as the fairness engine does."""
+    import numpy as np
+
+    from ...fairness import code_groups
+
+    parts = [c for c in table.columns if c not in ("n", "hits")]
+    codings = code_groups(table[parts], [tuple(parts)] if len(parts) > 1 else [], n_rows=len(table))
+    coding = codings[-1]  # the feature itself, or the intersection after its parts
+    # a count row is of unknown category when any part's label is (a missing value is "(missing)")
+    is_unknown = np.logical_or.reduce([np.array([label in unknown for label in part.labels], dtype=bool)[part.codes]
+                                       for part in codings[:len(parts)]])
+    rows, hits = table["n"].to_numpy(dtype=np.int64), table["hits"].to_numpy(dtype=np.int64)
+    k = len(coding.labels)
+
+    def per_label(values, where):
+        total = np.zeros(k, dtype=np.int64)
+        np.add.at(total, coding.codes[where], values[where])
+        return total
+
+    unknown_counts, unknown_hits = per_label(rows, is_unknown), per_label(hits, is_unknown)
+    return _feature(name, coding.labels, per_label(rows, ~is_unknown), per_label(hits, ~is_unknown),
+                    unknown_counts, unknown_hits, min_group_size, confidence, adjust)
 
 
 def _feature(name, labels, counts, hits, unknown_counts, unknown_hits, min_group_size, confidence,
@@ -372,7 +416,7 @@ def judge_group(g: GroupImpact, *, minimum: float, test: str, statistical_test: 
     """Apply a rule's tests to one group. ``test``: practical | statistical | both (either flags).
 
     With ``adjust="holm"`` the statistical test compares the group's Holm-adjusted p-value
-    (computed across the feature's judged groups by :func:`assess_adverse_impact`) with ``alpha``.
+    (computed across the feature's judged groups by :func:`impact_from_counts`) with ``alpha``.
     """
     p = g.fisher_p if statistical_test == "fisher" else g.z_p
     p_adjusted = None
