@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
 from .errors import AuditkitError, OutputError
-from .outputs import _backup, missing_folders, remove_created
 
-__all__ = ["build_demo", "german_credit_contract", "load_german_credit"]
+__all__ = ["build_demo", "demo_files", "german_credit_contract", "load_german_credit"]
 
 RAW_COLUMNS = [
     "status", "duration", "credit_history", "purpose", "credit_amount", "savings", "present_employment",
@@ -207,10 +205,10 @@ def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str]
     many creditworthy applicants under 25 as bad risks: a deliberately worse candidate
     that the comparison rules must catch for the group it hurts.
 
-    All or nothing: the arguments are checked before anything is written, the demo is built
-    in a staging folder (beside ``directory``, or inside it when it exists already) and then
-    renamed into place; a failure part-way leaves ``directory`` as it was. Other files in an
-    existing ``directory`` (an earlier ``audit-report/``, say) are left alone.
+    All or nothing: the arguments are checked and every file is built in memory before
+    anything is written, then :func:`auditkit.outputs.write_folder` writes them as one unit;
+    a failure part-way leaves ``directory`` as it was. Other files in an existing
+    ``directory`` (an earlier ``audit-report/``, say) are left alone.
 
     Returns
     -------
@@ -224,166 +222,51 @@ def build_demo(directory: str | Path, *, seed: int = 0, progress: Callable[[str]
     OutputError
         The folder cannot be created or written; nothing was changed.
     """
+    from .outputs import write_folder
+
     say = progress or (lambda _m: None)
     root = Path(directory)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED:
         raise AuditkitError(f"--seed {seed!r}: the demo's seed must be a whole number from 0 to {_MAX_SEED}; choose another seed.")
     if os.path.lexists(root) and not root.is_dir():
         raise OutputError(f"{root}: exists and is not a folder; choose another folder for the demo.")
-    staging, created = _staging_folder(root)
-    try:
-        try:
-            policy_name = _build_into(staging, seed=seed, say=say, with_champion=with_champion)
-        except OSError as exc:
-            raise OutputError(f"{root}: cannot create the demo folder ({exc.strerror or type(exc).__name__}); "
-                              "choose another folder.") from None
-        _switch_in(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        remove_created(created)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
-    return root / policy_name
+    contents = demo_files(seed=seed, say=say, with_champion=with_champion)
+    write_folder(root, contents, hint="choose another folder for the demo")
+    return root / POLICY_NAME
 
 
 _MAX_SEED = 2**32 - 1
-_STAGING_TAG = ".auditkit-demo-"
-_STALE_AFTER = 3600.0  # seconds: a demo build takes well under a minute
+#: The policy file of the demo, in its folder.
+POLICY_NAME = "audit.yaml"
 
 
-def _staging_folder(root: Path) -> tuple[Path, list[Path]]:
-    """A fresh staging folder on the same file system as ``root``, and the folders created for it.
-
-    Beside ``root`` (``.NAME.auditkit-demo-XXXX``) when ``root`` does not exist yet, so that the
-    finished demo is renamed into place in one step; inside it when it does.
-    """
-    exists = root.is_dir()
-    parent = root if exists else (root.parent if str(root.parent) else Path("."))
-    prefix = _STAGING_TAG if exists else f".{root.name}{_STAGING_TAG}"
-    created = missing_folders(parent)
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(parent, prefix)
-        staging = _fresh_folder(parent, prefix)
-    except OSError as exc:
-        remove_created(created)
-        raise OutputError(f"{root}: cannot create the demo folder ({exc.strerror or type(exc).__name__}); "
-                          "choose another folder.") from None
-    return staging, created
-
-
-def _fresh_folder(parent: Path, prefix: str) -> Path:
-    """A new, uniquely named folder with the usual permissions (the umask applies)."""
-    import secrets
-
-    while True:
-        candidate = parent / f"{prefix}{secrets.token_hex(6)}"
-        try:
-            os.mkdir(candidate, 0o777)
-            return candidate
-        except FileExistsError:
-            continue
-
-
-def _remove_stale(parent: Path, prefix: str) -> None:
-    """Staging folders of demo builds that were killed (older than an hour)."""
-    import time
-
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if (entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)
-                    and entry.stat(follow_symlinks=False).st_mtime < time.time() - _STALE_AFTER):
-                shutil.rmtree(entry.path, ignore_errors=True)
-        except OSError:
-            pass
-
-
-def _build_into(root: Path, *, seed: int, say: Callable[[str], None], with_champion: bool) -> str:
-    """Write every file of the demo into ``root``; the policy's file name."""
-    for sub in ("data", "schemas", "models"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-
+def demo_files(*, seed: int = 0, say: Callable[[str], None] = lambda _m: None,
+               with_champion: bool = False) -> dict[str, str | bytes]:
+    """Every file of the demo, by path relative to its folder: data, contract, model(s), policy."""
     say("decoding the German Credit data")
     frame = load_german_credit()
     from sklearn.model_selection import train_test_split
 
     train, audit = train_test_split(frame, test_size=0.3, random_state=seed, stratify=frame[TARGET])
-    train.to_csv(root / "data" / "train.csv", index=False)
-    audit.to_csv(root / "data" / "credit.csv", index=False)
-    (root / "data" / "ATTRIBUTION.md").write_text(
-        "Statlog (German Credit Data), UCI Machine Learning Repository, Hans Hofmann (1994), CC BY 4.0.\n"
-        "Decoded by auditkit's demo: categorical codes replaced by their documented meaning.\n", encoding="utf-8")
-
-    contract = german_credit_contract(frame)
-    (root / "schemas" / "german_credit.yaml").write_text(contract.to_yaml(), encoding="utf-8")
-
+    contents: dict[str, str | bytes] = {
+        "data/train.csv": train.to_csv(index=False),
+        "data/credit.csv": audit.to_csv(index=False),
+        "data/ATTRIBUTION.md": (
+            "Statlog (German Credit Data), UCI Machine Learning Repository, Hans Hofmann (1994), CC BY 4.0.\n"
+            "Decoded by auditkit's demo: categorical codes replaced by their documented meaning.\n"),
+        "schemas/german_credit.yaml": german_credit_contract(frame).to_yaml(),
+    }
     say("training a logistic regression scorecard")
-    model = train_model(train, seed=seed)
     import skops.io as sio
 
-    sio.dump(model, root / "models" / "credit_model.skops")
-    policy = root / "audit.yaml"
+    contents["models/credit_model.skops"] = sio.dumps(train_model(train, seed=seed))
     if with_champion:
         say("training a deliberately worse candidate")
-        sio.dump(train_model(_corrupt_young_labels(train, seed=seed), seed=seed), root / "models" / "candidate.skops")
-        policy.write_text(CHAMPION_POLICY_TEMPLATE.format(), encoding="utf-8")
+        contents["models/candidate.skops"] = sio.dumps(train_model(_corrupt_young_labels(train, seed=seed), seed=seed))
+        contents[POLICY_NAME] = CHAMPION_POLICY_TEMPLATE.format()
     else:
-        policy.write_text(POLICY_TEMPLATE.format(), encoding="utf-8")
-    for path in root.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    return policy.name
-
-
-def _switch_in(staging: Path, root: Path) -> None:
-    """Move the built demo into ``root``: one rename when ``root`` does not exist, else file by
-    file with the files it replaces kept until the end and put back if a step fails."""
-    if not root.is_dir():
-        try:
-            os.rename(staging, root)
-            return
-        except OSError:
-            if not root.is_dir():
-                raise OutputError(f"{root}: cannot create the demo folder; choose another folder.") from None
-            # created meanwhile: fall through and merge
-    files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-    backups = staging / ".replaced"
-    done: list[tuple[Path, bool]] = []
-    made: list[Path] = []
-    try:
-        for rel in files:
-            target = root / rel
-            for folder in reversed(target.parents):
-                if folder != root and root in folder.parents and not folder.is_dir():
-                    folder.mkdir()
-                    made.append(folder)
-            existed = os.path.lexists(target)
-            if existed:
-                if target.is_dir() and not target.is_symlink():
-                    raise OutputError(f"{target}: is a folder, so the demo cannot write its file there; choose another folder.")
-                (backups / rel).parent.mkdir(parents=True, exist_ok=True)
-                _backup(target, backups / rel)  # a hard link: the old file stays in place until replaced
-            os.replace(staging / rel, target)
-            done.append((rel, existed))
-    except BaseException as exc:
-        for rel, existed in reversed(done):
-            try:
-                if existed:
-                    os.replace(backups / rel, root / rel)
-                else:
-                    os.unlink(root / rel)
-            except OSError:
-                pass
-        remove_created(made)
-        if isinstance(exc, OSError):
-            raise OutputError(f"{root}: writing the demo failed ({exc.strerror or type(exc).__name__}); "
-                              "its earlier files were put back; choose another folder.") from None
-        raise
+        contents[POLICY_NAME] = POLICY_TEMPLATE.format()
+    return contents
 
 
 def _corrupt_young_labels(train, *, seed: int = 0, share: float = 0.6):

@@ -1,4 +1,4 @@
-"""Errors raised when an audit *cannot be carried out*.
+"""Errors raised when an audit *cannot be carried out*: the one error policy of auditkit's API.
 
 Findings -- a violated contract, a failed rule -- are never exceptions; they are data in
 the result objects. An exception means auditkit could not compute something, and the
@@ -8,12 +8,32 @@ Hierarchy::
 
     AuditkitError                 anything auditkit cannot do; exit code 2
      +-- PolicyError              the policy file is malformed or inconsistent
-     +-- DataError                a data file is missing, unreadable or unusable
+     +-- DataError                a data or results file is missing, unreadable or unusable
      +-- ContractError            a contract file is itself invalid (not: data violates it)
      +-- ModelError               a model cannot be loaded or fails to predict
      |    +-- UntrustedModelError the model file asks for types nobody trusted
      +-- ExplanationError         explanations could not be computed
      +-- OutputError              the outputs cannot be written
+
+What each public function (``auditkit.__all__``) raises; catching :class:`AuditkitError`
+catches all of it::
+
+    run_audit         AuditkitError: PolicyError, DataError, ContractError, ModelError (with
+                      UntrustedModelError), OutputError (report.templates); explanation
+                      failures are recorded in the results, not raised
+    load_policy       PolicyError
+    validate          ContractError (a violation is a finding: ContractResult.passed)
+    assess_fairness   DataError (unusable inputs), AuditkitError (an argument out of range,
+                      an unknown metric name)
+    compare_fairness  as assess_fairness
+    explain           ExplanationError (whatever the model's code raises included)
+    load_model        ModelError, UntrustedModelError
+    write_outputs     DataError (not a results document: the message names the key),
+                      OutputError (the folder or a template)
+
+Anything else escaping these functions -- ``ValueError``, ``TypeError``, ``KeyError`` -- is a
+bug in auditkit or a programming error by the caller (an argument of the wrong type where
+the signature says otherwise); the command line reports it as an internal error.
 
 Every message is one sentence that names the place (file, key, column) and what to do.
 """

@@ -45,8 +45,6 @@ __all__ = [
 ]
 
 INSTALL_HINT = "pip install 'auditkit[mlflow]'"
-# The same forms auditkit.registry_uri accepts when it validates a policy (keep them in step).
-OUTPUT_FILES = ("report.html", "results.json", "junit.xml", "summary.md")
 
 
 @dataclass(frozen=True)
@@ -237,8 +235,9 @@ def log_audit(results: dict, outputs_folder: str | Path, *, experiment: str | No
     ``overall.<metric>``, the summary counts as ``summary.<status>`` and the contract's failing
     values as ``contract.failing_values``. Params: policy name, seed, model path or URI,
     fail_on. Tags: ``auditkit.verdict`` (the results' status), ``auditkit.version``,
-    ``auditkit.policy``. Artifacts: report.html, results.json, junit.xml and summary.md
-    from ``outputs_folder``. Names are made to fit MLflow's allowed characters.
+    ``auditkit.policy``. Artifacts: report.html, results.json, junit.xml, summary.md and the
+    packs' documents of the output set in ``outputs_folder`` (as its manifest lists them).
+    Names are made to fit MLflow's allowed characters.
 
     Raises
     ------
@@ -246,9 +245,7 @@ def log_audit(results: dict, outputs_folder: str | Path, *, experiment: str | No
         An output file is missing, or MLflow refused the run.
     """
     folder = Path(outputs_folder)
-    missing = [name for name in OUTPUT_FILES if not (folder / name).is_file()]
-    if missing:
-        raise OutputError(f"{folder}: {', '.join(missing)} not found; log the folder written by 'audit check --out'.")
+    artifacts = _output_files(folder)
     client, tracking, _registry = _client(tracking_uri)
     from mlflow.entities import Metric, Param
 
@@ -271,13 +268,38 @@ def log_audit(results: dict, outputs_folder: str | Path, *, experiment: str | No
         for start in range(0, max(len(metric_items), len(param_items), 1), 100):
             client.log_batch(run_id, metrics=metric_items[start:start + 100], params=param_items[start:start + 100])
         with _quiet_progress():
-            for name in OUTPUT_FILES:
+            for name in artifacts:
                 client.log_artifact(run_id, str(folder / name))
     except Exception as exc:
         client.set_terminated(run_id, status="FAILED")
         raise OutputError(f"MLflow run {run_id}: logging the audit failed ({_mlflow_reason(exc)}).") from None
     client.set_terminated(run_id, status="FINISHED")
     return run_id
+
+
+def _output_files(folder: Path) -> list[str]:
+    """The files of the audit's output set in ``folder``: the core outputs, then the packs'
+    documents its manifest lists.
+
+    Raises
+    ------
+    OutputError
+        A core output is missing, or the manifest is damaged.
+    """
+    from .errors import DataError
+    from .outputs import read_manifest
+    from .report.render import CORE_DOCUMENTS
+
+    missing = [name for name in CORE_DOCUMENTS if not (folder / name).is_file()]
+    if missing:
+        raise OutputError(f"{folder}: {', '.join(missing)} not found; log the folder written by 'audit check --out'.")
+    try:
+        manifest = read_manifest(folder) or {"files": []}
+    except DataError as exc:
+        raise OutputError(exc.message) from None
+    extra = sorted(entry["name"] for entry in manifest["files"]
+                   if entry["name"] not in CORE_DOCUMENTS and (folder / entry["name"]).is_file())
+    return [*CORE_DOCUMENTS, *extra]
 
 
 def _run_contents(results: dict) -> tuple[dict, dict, dict]:

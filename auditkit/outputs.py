@@ -1,11 +1,14 @@
-"""Writing auditkit's outputs atomically: one file, or a whole set of files that switches as one.
+"""Writing auditkit's outputs atomically: one file, a set of files that switches as one, or a
+whole folder.
 
-Every command that writes files goes through this module:
+Every file auditkit writes goes through this module:
 
 * :func:`write_output_set` -- the outputs of ``audit check`` / ``audit demo`` (``report.html``,
-  ``results.json``, ``junit.xml``, ``summary.md`` and, with the LL144 pack, ``ll144.html`` /
-  ``ll144.csv``) and of ``audit ll144 -o DIR``;
-* :func:`write_file` -- one file (``audit report -o``, ``audit schema infer -o``, ``audit init``).
+  ``results.json``, ``junit.xml``, ``summary.md`` and the extra documents of the policy's
+  packs), and documents a pack's command re-creates into an output folder;
+* :func:`write_file` -- one file (``audit report -o``, ``audit schema infer -o``, ``audit init``);
+* :func:`write_folder` -- a folder of files built as one unit (``audit demo``);
+* :func:`append_text` -- text appended to a file another program owns (GitHub's job summary).
 
 The protocol for a set, in the output folder ``OUT``:
 
@@ -47,8 +50,8 @@ from typing import Collection, Iterator, Mapping
 
 from .errors import DataError, OutputError
 
-__all__ = ["LOCK_NAME", "LOCK_TIMEOUT", "MANIFEST_NAME", "check_output_set", "output_lock", "read_manifest",
-           "write_file", "write_output_set"]
+__all__ = ["LOCK_NAME", "LOCK_TIMEOUT", "MANIFEST_NAME", "append_text", "check_output_set", "is_output_name",
+           "output_lock", "read_manifest", "write_file", "write_folder", "write_output_set"]
 
 #: The manifest of the output set in a folder.
 MANIFEST_NAME = ".auditkit-manifest.json"
@@ -61,6 +64,7 @@ MANIFEST_VERSION = 1
 _MANIFEST_LIMIT = 1 << 20  # a manifest lists a handful of files
 _RESERVED = ".auditkit-"  # names auditkit keeps for itself in an output folder
 _NAME = re.compile(r"^[^/\\\x00]+$")
+_HINT = "choose another output folder"
 
 
 # --------------------------------------------------------------------------- encoding, hashing
@@ -168,7 +172,7 @@ except ImportError:  # pragma: no cover - Windows
 
 
 @contextmanager
-def output_lock(folder: str | Path, *, hint: str = "choose another folder with --out") -> Iterator[None]:
+def output_lock(folder: str | Path, *, hint: str = _HINT) -> Iterator[None]:
     """Hold the lock of an output folder (which must exist) for the duration of the block.
 
     The lock file is removed when the block ends; a run that locked a lock file removed
@@ -247,7 +251,7 @@ def read_manifest(folder: str | Path) -> dict | None:
         for entry in files + list(manifest.get("replacing") or []):
             if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("sha256"), str)):
                 raise ValueError("a file entry without name or sha256")
-            if not _plain_name(entry["name"]):  # "../data.csv" or "/etc/x" would reach outside the folder
+            if not is_output_name(entry["name"]):  # "../data.csv" or "/etc/x" would reach outside the folder
                 raise ValueError("a file entry outside the folder")
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise DataError(f"{where}: its output manifest {MANIFEST_NAME} is damaged, so the outputs in it cannot be "
@@ -368,14 +372,14 @@ def _clean_stale(out: Path, before: float) -> None:
             pass
 
 
-def _plain_name(name: str) -> bool:
+def is_output_name(name: str) -> bool:
     """A file name directly inside the folder, and not one auditkit keeps for itself."""
     return bool(_NAME.match(name)) and name not in (".", "..") and not name.startswith(_RESERVED) and name != LOCK_NAME
 
 
 def _check_names(documents: Mapping[str, object]) -> None:
     for name in documents:
-        if not _plain_name(name):
+        if not is_output_name(name):
             raise ValueError(f"not a plain output file name: {name!r}")
 
 
@@ -394,7 +398,7 @@ def _backup(target: Path, backup: Path) -> None:
 
 
 def write_output_set(folder: str | Path, documents: Mapping[str, str | bytes], *, replace_set: bool = True,
-                     removable: Collection[str] = (), hint: str = "choose another folder with --out") -> list[Path]:
+                     removable: Collection[str] = (), hint: str = _HINT) -> list[Path]:
     """Write rendered documents into ``folder`` so that they switch in as one set.
 
     Parameters
@@ -425,6 +429,8 @@ def write_output_set(folder: str | Path, documents: Mapping[str, str | bytes], *
     OutputError
         The folder cannot be created, locked or written; the previous set is left in place
         (or, if even that fails, the manifest says ``writing``).
+    ValueError
+        A document name is not a plain file name (:func:`is_output_name`): a programming error.
     """
     out = Path(folder)
     _check_names(documents)
@@ -620,3 +626,175 @@ def write_file(path: str | Path, content: str | bytes, *, overwrite: bool = True
         if not done:
             remove_created(created)
     return path
+
+
+def append_text(path: str | Path, text: str) -> None:
+    """Append ``text`` to a file another program owns and reads, such as GitHub's job summary.
+
+    Text is written as UTF-8, a lone surrogate as the visible text ``\\ud800``. Appending is
+    not atomic: the file belongs to the other program, which created it.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be opened or written.
+    """
+    try:
+        with open(path, "a", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be appended to ({_reason(exc)}).") from None
+
+
+# --------------------------------------------------------------------------- a folder
+
+
+_FOLDER_STAGING = ".auditkit-folder-"
+_STALE_FOLDER_AFTER = 3600.0  # seconds: a staging folder this old belongs to a killed run
+
+
+def write_folder(folder: str | Path, files: Mapping[str, str | bytes], *, hint: str = "choose another folder") -> list[Path]:
+    """Write ``files`` into ``folder`` all or nothing.
+
+    Every file is written and fsynced in a staging folder on the same file system -- beside
+    ``folder`` when it does not exist yet, which is then renamed into place in one step; inside
+    it when it does, and the files are then switched in one by one, the files they replace kept
+    until the end and put back if a step fails. Other files in an existing ``folder`` are left
+    alone.
+
+    Parameters
+    ----------
+    folder
+        The folder to write into; created (with missing parents) when missing.
+    files
+        Path relative to ``folder`` (``/``-separated, sub-folders allowed) -> content (text is
+        written as UTF-8).
+    hint
+        What the user can do, for error messages.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created or written; it was left as it was.
+    ValueError
+        A path is absolute, climbs out with ``..`` or names a file auditkit keeps for itself:
+        a programming error.
+    """
+    root = Path(folder)
+    data = {_relative_path(name): _encode(content) for name, content in files.items()}
+    if os.path.lexists(root) and not root.is_dir():
+        raise OutputError(f"{root}: exists and is not a folder; {hint}.")
+    staging, created = _staging_folder(root, hint)
+    try:
+        try:
+            for relative, blob in data.items():
+                (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+                _write_new(staging / relative, blob)
+        except OSError as exc:
+            raise OutputError(f"{root}: writing the folder failed ({_reason(exc)}); it was left as it was; {hint}.") from None
+        _switch_folder_in(staging, root, hint)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        remove_created(created)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)  # gone already when it was renamed into place
+    return [root / relative for relative in data]
+
+
+def _relative_path(name: str) -> Path:
+    parts = name.split("/")
+    if not name or any(not is_output_name(part) for part in parts):
+        raise ValueError(f"not a relative path of plain file names: {name!r}")
+    return Path(*parts)
+
+
+def _staging_folder(root: Path, hint: str) -> tuple[Path, list[Path]]:
+    """A fresh staging folder on the same file system as ``root``, and the folders created for it.
+
+    Beside ``root`` (``.NAME.auditkit-folder-XXXX``) when ``root`` does not exist yet, so that the
+    finished folder is renamed into place in one step; inside it when it does.
+    """
+    exists = root.is_dir()
+    parent = root if exists else (root.parent if str(root.parent) else Path("."))
+    prefix = _FOLDER_STAGING if exists else f".{root.name}{_FOLDER_STAGING}"
+    created = missing_folders(parent)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_folders(parent, prefix)
+        while True:
+            staging = parent / f"{prefix}{secrets.token_hex(6)}"
+            try:
+                os.mkdir(staging, 0o777)  # the umask applies, as for any folder the user creates
+                return staging, created
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        remove_created(created)
+        raise OutputError(f"{root}: cannot create the folder ({_reason(exc)}); {hint}.") from None
+
+
+def _remove_stale_folders(parent: Path, prefix: str) -> None:
+    """Staging folders of runs that were killed (older than an hour)."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if (entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < time.time() - _STALE_FOLDER_AFTER):
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _switch_folder_in(staging: Path, root: Path, hint: str) -> None:
+    """Move the staged files into ``root``: one rename when ``root`` does not exist, else file by
+    file with the files they replace kept until the end and put back if a step fails."""
+    if not root.is_dir():
+        try:
+            os.rename(staging, root)
+            return
+        except OSError:
+            if not root.is_dir():
+                raise OutputError(f"{root}: cannot create the folder; {hint}.") from None
+            # created meanwhile: fall through and merge
+    files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    backups = staging / ".replaced"
+    done: list[tuple[Path, bool]] = []
+    made: list[Path] = []
+    try:
+        for relative in files:
+            target = root / relative
+            for folder in reversed(target.parents):
+                if folder != root and root in folder.parents and not folder.is_dir():
+                    folder.mkdir()
+                    made.append(folder)
+            existed = os.path.lexists(target)
+            if existed:
+                if target.is_dir() and not target.is_symlink():
+                    raise OutputError(f"{target}: is a folder, so the file {relative.as_posix()} cannot be written there; {hint}.")
+                (backups / relative).parent.mkdir(parents=True, exist_ok=True)
+                _backup(target, backups / relative)  # a hard link: the old file stays in place until replaced
+            os.replace(staging / relative, target)
+            done.append((relative, existed))
+        _fsync_dir(root)
+    except BaseException as exc:
+        for relative, existed in reversed(done):
+            try:
+                if existed:
+                    os.replace(backups / relative, root / relative)
+                else:
+                    os.unlink(root / relative)
+            except OSError:
+                pass
+        remove_created(made)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{root}: writing the folder failed ({_reason(exc)}); its earlier files were put back; "
+                              f"{hint}.") from None
+        raise

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditkit.diff import diff_files, diff_results, render_markdown, render_text
+from auditkit.diff import diff_files, diff_results
+from auditkit.report.diff_render import render_markdown, render_text
 from auditkit.errors import AuditkitError, DataError
 
 
@@ -266,7 +267,7 @@ def test_long_move_lists_are_capped(base, shifted):
 
 
 def test_diff_files_reads_validated_results(base, edited, tmp_path):
-    from auditkit.report.writers import render_json
+    from auditkit.report import render_json
 
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(render_json(base))

@@ -150,7 +150,7 @@ def test_bundled_templates_render_exactly_as_before(results_file):
 
     from auditkit.report.templates import bundled_templates_dir, markdown_escape
     from auditkit.report.view import build_view
-    from auditkit.report.writers import render_html, render_summary_md
+    from auditkit.report import render_html, render_summary_md
 
     results = json.loads(results_file.read_text(encoding="utf-8"))
     for name, markdown, ours in (("report.html.j2", False, render_html), ("summary.md.j2", True, render_summary_md)):

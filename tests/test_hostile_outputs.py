@@ -28,7 +28,7 @@ from auditkit.cli import cli
 from auditkit.errors import AuditkitError, DataError, OutputError
 from auditkit.outputs import LOCK_NAME, MANIFEST_NAME, check_output_set, read_manifest, write_file, write_output_set
 from auditkit.report import write_outputs
-from auditkit.report.writers import render_html, render_json, render_junit, render_summary_md
+from auditkit.report import render_html, render_json, render_junit, render_summary_md
 from policies import MINIMAL_POLICY
 
 HOSTILE = "ok\r\x1b[32m✔ PASS\x1b[0m\x07\u202e\x9b"
@@ -353,9 +353,9 @@ def test_stale_staging_left_by_killed_runs_is_cleared(results, tmp_path):
 
 
 def test_a_render_failure_writes_nothing(results, tmp_path, monkeypatch):
-    import auditkit.report.writers as writers
+    import auditkit.report.render as render
 
-    monkeypatch.setattr(writers, "render_summary_md", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(render, "render_summary_md", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_outputs(results, tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -427,11 +427,25 @@ def test_demo_with_a_negative_seed_writes_nothing(tmp_path):
 
 def test_demo_failing_midway_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
     import auditkit.demo as demo
+    import auditkit.outputs as outputs
 
     def broken(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+        raise RuntimeError("training failed")
 
-    monkeypatch.setattr(demo, "train_model", broken)
+    with monkeypatch.context() as patch:  # building fails: nothing was written yet
+        patch.setattr(demo, "train_model", broken)
+        with pytest.raises(RuntimeError):
+            demo.build_demo(tmp_path / "fresh")
+    assert list(tmp_path.iterdir()) == []
+
+    real = outputs._write_new
+
+    def disk_full(path, data):
+        if path.name.endswith(".skops"):
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(outputs, "_write_new", disk_full)
     with pytest.raises(OutputError, match="No space left on device"):
         demo.build_demo(tmp_path / "fresh")
     assert list(tmp_path.iterdir()) == []
@@ -440,9 +454,30 @@ def test_demo_failing_midway_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
     (existing / "data").mkdir(parents=True)
     (existing / "data" / "credit.csv").write_text("old data\n", encoding="utf-8")
     (existing / "mine.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(OutputError):
+    with pytest.raises(OutputError, match="No space left on device"):
         demo.build_demo(existing)
     assert sorted(str(p.relative_to(existing)) for p in existing.rglob("*")) == ["data", "data/credit.csv", "mine.txt"]
+    assert (existing / "data" / "credit.csv").read_text(encoding="utf-8") == "old data\n"
+
+
+def test_demo_switch_failing_midway_puts_the_earlier_files_back(tmp_path, monkeypatch):
+    import auditkit.demo as demo
+    import auditkit.outputs as outputs
+
+    existing = tmp_path / "existing"
+    (existing / "data").mkdir(parents=True)
+    (existing / "data" / "credit.csv").write_text("old data\n", encoding="utf-8")
+    real = os.replace
+
+    def flaky(src, dst, *args, **kwargs):
+        if str(dst).endswith("german_credit.yaml"):
+            raise OSError(5, "Input/output error")
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(outputs.os, "replace", flaky)
+    with pytest.raises(OutputError, match="earlier files were put back"):
+        demo.build_demo(existing)
+    assert sorted(str(p.relative_to(existing)) for p in existing.rglob("*")) == ["data", "data/credit.csv"]
     assert (existing / "data" / "credit.csv").read_text(encoding="utf-8") == "old data\n"
 
 
@@ -527,7 +562,8 @@ def test_validate_table_shows_controls_as_escapes():
 
 
 def test_diff_text_and_markdown_neutralise_controls(results):
-    from auditkit.diff import diff_results, render_markdown, render_text
+    from auditkit.diff import diff_results
+    from auditkit.report.diff_render import render_markdown, render_text
 
     new = _failing(results)
     new["policy"]["name"] = HOSTILE

@@ -1,16 +1,25 @@
 """Charts for the report: matplotlib figures rendered to SVG, embedded as data URIs.
 
 Charts read plain result dicts. Images embedded as ``data:`` URIs cannot run scripts, so text
-that came from data (group names, column names) is inert inside them.
+that came from data (group names, column names) is inert inside them. Inside
+:func:`charts_disabled` every chart function returns None without drawing (``summary.md``
+shows no chart, so its view skips matplotlib).
 """
 
 from __future__ import annotations
 
 import base64
+import contextvars
+import functools
 import io
 import math
+from contextlib import contextmanager
+from typing import Iterator
 
-__all__ = ["beeswarm_chart", "drift_chart", "fairness_chart", "group_shap_chart", "importance_chart"]
+__all__ = ["beeswarm_chart", "charts_disabled", "drift_chart", "fairness_chart", "group_shap_chart",
+           "importance_chart"]
+
+_DRAWING = contextvars.ContextVar("auditkit_report_charts", default=True)
 
 INK = "#1f2933"
 MUTED = "#52606d"
@@ -18,6 +27,26 @@ ACCENT = "#1d4ed8"
 WARN = "#b45309"
 BAD = "#b91c1c"
 GRID = "#d9e2ec"
+
+
+@contextmanager
+def charts_disabled() -> Iterator[None]:
+    """Within the block, chart functions return None instead of drawing."""
+    token = _DRAWING.set(False)
+    try:
+        yield
+    finally:
+        _DRAWING.reset(token)
+
+
+def _chart(draw):
+    """A chart function that draws only while charts are enabled."""
+
+    @functools.wraps(draw)
+    def chart(*args, **kwargs):
+        return draw(*args, **kwargs) if _DRAWING.get() else None
+
+    return chart
 
 
 def _plt():
@@ -55,6 +84,7 @@ def _short(text: str, limit: int = 28) -> str:
     return text.replace("$", r"\$")  # a label from the data is text, never matplotlib mathtext
 
 
+@_chart
 def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: dict[str, list[tuple[float, str]]]) -> str | None:
     """Dot-and-whisker panels, one per metric: each group's value with its interval.
 
@@ -99,6 +129,7 @@ def fairness_chart(feature: str, groups: list[dict], metrics: list[str], lines: 
     return _to_data_uri(fig)
 
 
+@_chart
 def importance_chart(importance: list[dict], highlight: set[str], limit: int = 15) -> str | None:
     """Horizontal bars of mean |SHAP| per input column, with intervals when present."""
     rows = [r for r in importance if r.get("mean_abs_shap") is not None][:limit]
@@ -121,6 +152,7 @@ def importance_chart(importance: list[dict], highlight: set[str], limit: int = 1
     return _to_data_uri(fig)
 
 
+@_chart
 def group_shap_chart(feature: str, groups: list[dict], top: list[str]) -> str | None:
     """Mean signed SHAP per input column for each group of a sensitive feature."""
     groups = [g for g in groups if g.get("values")]
@@ -148,6 +180,7 @@ def group_shap_chart(feature: str, groups: list[dict], top: list[str]) -> str | 
     return _to_data_uri(fig)
 
 
+@_chart
 def beeswarm_chart(beeswarm: dict) -> str | None:
     """A beeswarm-style summary: each dot a row, position its SHAP value, colour its feature value."""
     points = [p for p in (beeswarm or {}).get("points", []) if p.get("shap")]
@@ -182,6 +215,7 @@ def beeswarm_chart(beeswarm: dict) -> str | None:
     return _to_data_uri(fig)
 
 
+@_chart
 def drift_chart(feature: dict) -> str | None:
     """Reference vs audited share of rows per bin (numeric) or category of one column."""
     bins = feature.get("bins") or []

@@ -1,7 +1,10 @@
-"""The JSON Schema of ``results.json`` (shipped in the package) and validation against it.
+"""The JSON Schema of ``results.json`` and validation against it.
 
 The schema states every assumption the renderers make about a results document (``audit
-report``, ``audit diff``, ``audit ll144``): a document that validates renders. Violations are
+report``, ``audit diff``, the packs' commands): a document that validates renders. It is the
+core schema shipped beside this module (``results.schema.json``) with each installed pack's
+part merged in: the schema of the pack's key (its plugin's ``results_schema()``, under its
+``results_key``) and its report section ids (allowed in ``packs[].sections``). Violations are
 reported as one line naming the JSON key path, what the key must be, and what it is instead::
 
     results.json: key 'fairness.groups[3].n' must be an integer ≥ 0, not 'x'; key 'status' is missing
@@ -10,6 +13,7 @@ reported as one line naming the JSON key path, what the key must be, and what it
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from importlib.resources import files
@@ -31,17 +35,49 @@ _TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a string", "
                "number": "a number", "boolean": "true or false", "null": "null"}
 
 
-@lru_cache(maxsize=1)
 def results_schema() -> dict:
-    """The JSON Schema (draft 2020-12) every ``results.json`` conforms to."""
-    return json.loads(files("auditkit").joinpath("results.schema.json").read_text(encoding="utf-8"))
+    """The JSON Schema (draft 2020-12) every ``results.json`` conforms to: the core schema with
+    every installed pack's key and section ids merged in.
+
+    Raises
+    ------
+    AuditkitError
+        A pack's schema would replace a key of the core schema or of another pack (a broken pack).
+    """
+    return _schema_for(_installed())
 
 
-@lru_cache(maxsize=1)
-def _validator():
+def _installed() -> tuple:
+    """The installed packs as ``(name, plugin)`` pairs: the key of the schema built for them."""
+    from ..packs import plugins
+
+    return tuple(plugins().items())
+
+
+@lru_cache(maxsize=4)
+def _schema_for(packs: tuple) -> dict:
+    from ..errors import AuditkitError
+
+    schema = json.loads(files(__package__).joinpath("results.schema.json").read_text(encoding="utf-8"))
+    section_ids = schema["properties"]["packs"]["items"]["properties"]["sections"]["items"]["enum"]
+    for name, plugin in packs:
+        section_ids.extend(section.id for section in plugin.report_sections())
+        part = plugin.results_schema()
+        if part is None:
+            continue
+        key = plugin.results_key
+        if key in schema["properties"]:
+            raise AuditkitError(f"pack '{name}' defines the results key '{key}', which is taken already; the pack is "
+                                "broken, reinstall or uninstall the package providing it.")
+        schema["properties"][key] = part
+    return schema
+
+
+@lru_cache(maxsize=4)
+def _validator_for(packs: tuple):
     import jsonschema
 
-    return jsonschema.Draft202012Validator(results_schema())
+    return jsonschema.Draft202012Validator(_schema_for(packs))
 
 
 def key_path(parts: Iterable[Any]) -> str:
@@ -61,7 +97,7 @@ def schema_problems(results: Any) -> list[str]:
     """Every place where ``results`` breaks the schema, as short phrases, in document order."""
     import itertools
 
-    errors = sorted(itertools.islice(_validator().iter_errors(results), _MAX_COLLECTED),
+    errors = sorted(itertools.islice(_validator_for(_installed()).iter_errors(results), _MAX_COLLECTED),
                     key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in e.absolute_path])
     problems: list[str] = []
     for error in errors:
@@ -72,10 +108,15 @@ def schema_problems(results: Any) -> list[str]:
 
 
 def validate_results(results: Any, *, source: str | Path = "results") -> None:
-    """Raise DataError naming where ``results`` breaks the schema (up to three places).
+    """Raise DataError naming where ``results`` breaks the schema (up to three places), or the
+    first number in it that JSON cannot hold (NaN, infinity).
 
     The message is one line: ``{source}: key 'a.b[2].c' must be ..., not ...; ...``.
     """
+    where = _non_finite(results)
+    if where is not None:
+        raise DataError(f"{source}: key '{key_path(where)}' is not a finite number (NaN or infinity, which JSON cannot "
+                        "hold; auditkit writes null for an undefined value).")
     problems = schema_problems(results)
     if not problems:
         return
@@ -84,6 +125,20 @@ def validate_results(results: Any, *, source: str | Path = "results") -> None:
     more = f" (and {extra}{'+' if len(problems) >= _MAX_COLLECTED else ''} more)" if extra > 0 else ""
     raise DataError(f"{source}: {listed}{more}; this is not a results.json as 'audit check' writes it "
                     "(edited or damaged?): re-run 'audit check' to write it again.")
+
+
+def _non_finite(document: Any) -> tuple | None:
+    """The key path of the first NaN or infinite float in ``document``, walked iteratively."""
+    stack: list[tuple[Any, tuple]] = [(document, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where
+        if isinstance(value, dict):
+            stack.extend((item, (*where, key)) for key, item in reversed(value.items()))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, (*where, index)) for index, item in reversed(list(enumerate(value))))
+    return None
 
 
 def _describe_error(error) -> str:

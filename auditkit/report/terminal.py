@@ -24,6 +24,8 @@ def verdict_line(results: dict) -> str:
 
 
 def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
+    """The rules table, contract and explanation notes, the verdict line and, given the
+    :class:`~auditkit.report.writers.OutputPaths` of the run, where its outputs are."""
     rows = []
     for r in results.get("rules", []):
         observed = fmt_number(r.get("observed"))
@@ -61,8 +63,8 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
     if outputs is not None:
         lines.append(f"report:  {term(outputs.report)}")
         lines.append(f"results: {term(outputs.results)}   junit: {term(outputs.junit.name)}   summary: {term(outputs.summary.name)}")
-        if getattr(outputs, "ll144_html", None) is not None:
-            lines.append(f"LL144:   {term(outputs.ll144_html)}   csv: {term(outputs.ll144_csv.name)}")
+        if outputs.documents:
+            lines.append("also:    " + "   ".join(term(path.name) for path in outputs.documents.values()))
     return "\n".join(lines)
 
 

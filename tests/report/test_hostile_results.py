@@ -44,7 +44,7 @@ def hiring_results() -> dict:
 
     from auditkit.pipeline import run_audit
 
-    policy = Path(__file__).resolve().parents[1] / "examples" / "hiring" / "audit-selection.yaml"
+    policy = Path(__file__).resolve().parents[2] / "examples" / "hiring" / "audit-selection.yaml"
     return run_audit(policy, seed=0).to_dict()
 
 

@@ -104,12 +104,12 @@ def test_failed_render_leaves_earlier_outputs(demo_results, tmp_path, monkeypatc
     out = tmp_path / "out"
     write_outputs(demo_results, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import auditkit.report.writers as writers
+    import auditkit.report.render as render
 
     def boom(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(writers, "render_junit", boom)
+    monkeypatch.setattr(render, "render_junit", boom)
     changed = json.loads(json.dumps(demo_results))
     changed["policy"]["name"] = "changed"
     with pytest.raises(RuntimeError):
@@ -122,8 +122,10 @@ def test_unwritable_output_is_an_output_error(demo_results, tmp_path):
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match="--out"):
+    with pytest.raises(OutputError, match="choose another output folder"):
         write_outputs(demo_results, blocker / "out")
+    with pytest.raises(OutputError, match="--out"):
+        write_outputs(demo_results, blocker / "out", hint="choose another folder with --out")
 
 
 def test_outputs_are_deterministic(write_policy):
@@ -174,3 +176,219 @@ def test_policy_templates_reach_the_report(write_policy, tmp_path):
     result = CliRunner().invoke(cli, ["check", str(policy), "--out", str(out), "--no-explain"])
     assert result.exit_code == 0, result.output
     assert "House style" in (out / "report.html").read_text()
+
+
+# ---------------------------------------------------------------- sections and packs as data
+
+
+def test_sections_follow_the_core_order_and_absent_ones_are_left_out(demo_results):
+    from auditkit.report.sections import CORE_SECTIONS
+    from auditkit.report.view import build_view
+
+    assert [s.id for s in CORE_SECTIONS] == ["rules", "packs", "contract", "data", "drift", "performance", "fairness",
+                                             "champion", "explanations", "provenance", "glossary"]
+    view = build_view(demo_results, charts_enabled=False)
+    shown = [s["id"] for s in view["sections"]]
+    assert "champion" not in shown and "packs" not in shown and view["views"]["champion"] is None
+    html = render_html(demo_results)
+    nav = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    assert [a for a in re.findall(r'href="#([^"]+)"', nav)] == shown
+    for section in shown:
+        assert f'<section id="{section}" aria-labelledby="{section}-heading">' in html
+    assert 'id="champion"' not in html and 'href="#packs"' not in html
+
+
+def test_a_new_section_is_one_view_one_partial_and_one_line(demo_results, tmp_path, monkeypatch):
+    import auditkit.report.sections as sections
+
+    folder = tmp_path / "templates"
+    (folder / "partials").mkdir(parents=True)
+    (folder / "partials" / "notes.html.j2").write_text("<p>{{ section.note }}</p>\n")
+    note = sections.Section("notes", "Notes", "partials/notes.html.j2", lambda results: {"note": "<b>hi</b>"},
+                            heading="Reviewer notes", terms=lambda results: {"shap"})
+    monkeypatch.setattr(sections, "CORE_SECTIONS", (*sections.CORE_SECTIONS[:-1], note, sections.CORE_SECTIONS[-1]))
+    html = render_html(demo_results, templates=folder)
+    assert '<a href="#notes">Notes</a><a href="#glossary">' in html
+    assert '<h2 id="notes-heading">Reviewer notes</h2>\n<p>&lt;b&gt;hi&lt;/b&gt;</p>' in html
+    assert '<dt>shap <code class="muted">shap</code>' in html, "the section's terms reach the glossary"
+
+
+def test_summary_renders_no_chart(demo_results, monkeypatch):
+    from auditkit.report import charts
+
+    def drawn():
+        raise AssertionError("summary.md drew a chart")
+
+    monkeypatch.setattr(charts, "_plt", drawn)
+    assert render_summary_md(demo_results).startswith("## ")
+    with pytest.raises(AssertionError, match="drew a chart"):
+        render_html(demo_results)
+
+
+@pytest.fixture()
+def toy_pack(tmp_path, monkeypatch):
+    """An installed pack beside the shipped ones: a section, a document, a glossary term, a
+    results schema, a command and templates -- every hook the core reads."""
+    import click
+
+    import auditkit.packs
+    from auditkit.metrics import register_term
+    from auditkit.report.sections import Section
+    from auditkit.report.templates import environment
+
+    folder = tmp_path / "toy-pack" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "section.html.j2").write_text('<p class="toy">{{ section.message }}</p>\n')
+    (folder / "toy.txt.j2").write_text("toy says {{ v.message }}\n")
+    register_term("toy_term", "A term only the toy pack uses.")
+
+    class Toy:
+        name = "toy"
+        results_key = "toy"
+        templates_folder = folder
+        document_names = frozenset({"toy.txt"})
+
+        def report_sections(self):
+            return (Section("toy", "Toy checks", "packs/toy/section.html.j2",
+                            lambda results: results["toy"] if results.get("toy") else None),)
+
+        def documents(self, results, templates):
+            text = environment(templates=templates).get_template("packs/toy/toy.txt.j2").render(v=results["toy"])
+            return {"toy.txt": text}
+
+        def glossary_terms(self, results):
+            return frozenset({"toy_term"}) if results.get("toy") else frozenset()
+
+        def results_schema(self):
+            return {"type": ["object", "null"], "required": ["message"],
+                    "properties": {"message": {"type": "string"}}}
+
+        def command(self):
+            @click.command("toy")
+            def toy():
+                """Say hello from the toy pack."""
+                click.echo("toy command ran")
+
+            return toy
+
+    installed = {**auditkit.packs.plugins(), "toy": Toy()}
+    monkeypatch.setattr(auditkit.packs, "plugins", lambda: installed)
+    return Toy
+
+
+def _with_toy(results: dict, message: str = "<b>hello</b>") -> dict:
+    document = json.loads(json.dumps(results))
+    document["toy"] = {"message": message}
+    document["packs"] = [{"name": "toy", "title": "Toy standard", "description": "A pack for tests.",
+                          "framing": "What it does not establish: anything.", "sections": ["framing", "toy"],
+                          "rules": []}]
+    return document
+
+
+def test_a_pack_reaches_the_report_through_its_plugin(demo_results, toy_pack, tmp_path):
+    results = _with_toy(demo_results)
+    html = render_html(results)
+    packs = html[html.index('<section id="packs"'):html.index('<section id="contract"')]
+    assert "<h3>Toy standard" in packs and '<p class="toy">&lt;b&gt;hello&lt;/b&gt;</p>' in packs
+    assert '<a href="#packs">Regulatory packs</a>' in html
+    assert "<dt>toy term <code class=\"muted\">toy_term</code></dt><dd>A term only the toy pack uses.</dd>" in html
+    assert "Toy standard" in render_summary_md(results)
+
+    paths = write_outputs(results, tmp_path / "out")
+    assert paths.documents == {"toy.txt": tmp_path / "out" / "toy.txt"} and paths.toy_txt == tmp_path / "out" / "toy.txt"
+    assert paths.toy_txt.read_text() == "toy says &lt;b&gt;hello&lt;/b&gt;\n"
+    again = write_outputs(demo_results, tmp_path / "out")
+    assert again.toy_txt is None and not (tmp_path / "out" / "toy.txt").exists(), "a stale document of the set is removed"
+    with pytest.raises(AttributeError):
+        again.no_such_txt
+
+
+def test_a_user_folder_overrides_a_pack_template(demo_results, toy_pack, tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "packs" / "toy").mkdir(parents=True)
+    (folder / "packs" / "toy" / "section.html.j2").write_text(
+        '<div class="house">{% include "auditkit/packs/toy/section.html.j2" %}</div>')
+    html = render_html(_with_toy(demo_results), templates=folder)
+    assert '<div class="house"><p class="toy">&lt;b&gt;hello&lt;/b&gt;</p>\n</div>' in html
+
+
+def test_a_pack_schema_checks_its_key(demo_results, toy_pack, tmp_path):
+    from auditkit.errors import DataError
+    from auditkit.report.schema import validate_results
+
+    validate_results(_with_toy(demo_results))
+    broken = _with_toy(demo_results)
+    broken["toy"]["message"] = 3
+    with pytest.raises(DataError, match=r"key 'toy\.message' must be a string, not 3"):
+        validate_results(broken)
+    with pytest.raises(DataError, match=r"toy\.message"):
+        write_outputs(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    unknown = _with_toy(demo_results)
+    unknown["packs"][0]["sections"].append("nowhere")
+    with pytest.raises(DataError, match=r"packs\[0\]\.sections\[2\]"):
+        validate_results(unknown)
+
+
+def test_a_pack_command_joins_the_command_line(toy_pack):
+    from click.testing import CliRunner
+
+    from auditkit.cli import cli
+
+    assert "Say hello from the toy pack." in CliRunner().invoke(cli, ["--help"]).output
+    result = CliRunner().invoke(cli, ["toy"])
+    assert result.exit_code == 0 and result.output == "toy command ran\n"
+
+
+def test_write_outputs_refuses_what_is_not_a_results_document(demo_results, tmp_path):
+    from auditkit.errors import DataError
+
+    document = json.loads(json.dumps(demo_results))
+    document["fairness"]["groups"][0]["metrics"]["tpr"] = float("nan")
+    with pytest.raises(DataError, match=r"key 'fairness\.groups\[0\]\.metrics\.tpr' is not a finite number"):
+        write_outputs(document, tmp_path / "out")
+    with pytest.raises(DataError, match="key 'status' is missing"):
+        write_outputs({k: v for k, v in demo_results.items() if k != "status"}, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_report_package_has_no_import_cycle_and_computes_nothing():
+    """Rendering modules import no computation module, and no two of them import each other."""
+    import ast
+    from pathlib import Path
+
+    import auditkit
+
+    package = Path(auditkit.__file__).parent
+    computation = ("fairness", "explanations", "contract", "pipeline", "spark", "drift", "data_bias", "predictions",
+                   "model", "stages", "engines")
+    graph: dict[str, set[str]] = {}
+    for path in (package / "report").rglob("*.py"):
+        module = ".".join(("auditkit", *path.relative_to(package).with_suffix("").parts)).removesuffix(".__init__")
+        base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        edges = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                root = base[: len(base) - node.level + 1] if node.level else []
+                target = ".".join([*root, *(node.module.split(".") if node.module else [])])
+                names = [f"{target}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                target, names = "", [alias.name for alias in node.names]
+            else:
+                continue
+            for name in [target, *names]:
+                assert not any(name == f"auditkit.{c}" or name.startswith(f"auditkit.{c}.") for c in computation), \
+                    f"{module} imports {name}"
+            edges.add((target, tuple(names)))
+    modules = set(graph)
+    # "from .. import charts" imports the module auditkit.report.charts, not the package's __init__.
+    graph = {m: {e for target, names in imports for e in ([n for n in names if n in modules] or [target])
+                 if e in modules and e != m} for m, imports in graph.items()}
+
+    def visit(module, trail):
+        assert module not in trail, "import cycle: " + " -> ".join([*trail, module])
+        for target in graph[module]:
+            visit(target, (*trail, module))
+
+    for module in graph:
+        visit(module, ())
