@@ -7,6 +7,7 @@ line on stderr; ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,18 @@ class _State:
 
 
 class _AuditGroup(click.Group):
-    """A click group that turns every failure to run into one ``Error:`` line and exit 2."""
+    """A click group that turns every failure to run into one ``Error:`` line and exit 2, and
+    offers each installed pack's subcommand (its plugin's ``command()``) beside its own."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            packs = _pack_commands()
+        except AuditkitError:
+            packs = {}  # a broken pack: its error is shown when a command needs it, not by --help
+        return sorted({*super().list_commands(ctx), *packs})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _pack_commands().get(name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -50,6 +62,18 @@ class _AuditGroup(click.Group):
         except BaseException as exc:  # GeneratorExit or a custom BaseException from code auditkit called
             _fail(f"the audit was interrupted by {type(exc).__name__} ({one_line(exc, 200)}); nothing was written, "
                   "rerun with --debug to see where")
+
+
+def _pack_commands() -> dict[str, click.Command]:
+    """The subcommands installed packs add, by name (discovered only when one is looked up)."""
+    from .packs import plugins
+
+    commands = {}
+    for plugin in plugins().values():
+        command = plugin.command()
+        if command is not None:
+            commands[command.name] = command
+    return commands
 
 
 def _fail(message: str) -> None:
@@ -93,40 +117,44 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.argument("policy", default="audit.yaml", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="audit-report", show_default=True, type=click.Path(path_type=Path),
-              help="Folder for report.html, results.json, junit.xml and summary.md (and ll144.html/.csv with the nyc-ll144 pack).")
+              help="Folder for report.html, results.json, junit.xml, summary.md and the documents of the "
+                   "policy's packs; written as one set.")
 @click.option("--data", type=click.Path(path_type=Path), help="Audit this data file instead of the policy's data.path.")
 @click.option("--engine", type=click.Choice(["pandas", "spark"]), help="Override data.engine: read and count the data with pandas or Spark.")
 @click.option("--model", type=click.Path(path_type=Path), help="Audit this model file instead of the policy's model.")
 @click.option("--trust-model", is_flag=True, help="Trust every type in the model file (allows pickle/joblib). Only for files you trust.")
 @click.option("--no-explain", is_flag=True, help="Skip SHAP explanations.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
-              help="Which rule severities fail the gate.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for bootstrap resampling and sampling.")
+              help="error: only rules of severity error can fail the gate; warning: failing warnings fail it too.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Random seed for bootstrap resampling and row sampling: the same seed gives the same results.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line only.")
 @click.option("--mlflow", "use_mlflow", is_flag=True,
-              help="Log the results as an MLflow run (metrics, report and JSON as artifacts, verdict tag).")
+              help="Log the audit as an MLflow run: metrics, the output files as artifacts, the verdict as a tag.")
 @click.option("--mlflow-experiment", metavar="NAME", help="MLflow experiment for --mlflow (default: MLflow's default).")
 @click.option("--promote", metavar="ALIAS",
               help="When the gate passes, set this registry alias on the candidate (model.path must be a models:/ URI).")
 def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on, seed, quiet, use_mlflow,
           mlflow_experiment, promote):
-    """Run the audit described by POLICY (default ./audit.yaml) and write the outputs.
+    """Run the audit described by POLICY and write its outputs.
 
-    Exits 0 when every gating rule passes, 1 when the gate fails, 2 when the audit
+    POLICY defaults to ./audit.yaml. Exits 0 when every gating rule passes, 1 when the gate fails, 2 when the audit
     could not be carried out.
     """
-    from .errors import PolicyError
     from .pipeline import run_audit
     from .report import write_outputs
     from .report.terminal import terminal_summary, verdict_line
 
+    if use_mlflow:
+        from .stages.plan import require_mlflow
+
+        require_mlflow("--mlflow logs the audit to MLflow")
     result = run_audit(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
                        fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line(),
-                       engine=engine)
-    if promote and (result.policy.model is None or result.policy.model.uri is None):
-        raise PolicyError(f"{result.policy.source}: --promote needs model.path to be a registry URI (models:/NAME/VERSION or models:/NAME@ALIAS).")
+                       engine=engine, promote=promote)
     results = result.to_dict()
-    outputs = write_outputs(results, out_dir, templates=result.policy.report_templates)
+    outputs = write_outputs(results, out_dir, templates=result.policy.report_templates,
+                            hint="choose another folder with --out")
     click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
     if use_mlflow:
         from .mlflow_registry import log_audit
@@ -149,9 +177,13 @@ def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--contract", required=True, type=click.Path(path_type=Path), help="The pandera YAML contract.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a table of violations; json: the contract result as JSON.")
 def validate(data, contract, fmt):
-    """Validate DATA against a contract only. Exits 0 valid, 1 violations, 2 could not run."""
+    """Validate DATA against a data contract, without a policy or model.
+
+    Exits 0 when the data holds the contract, 1 on violations, 2 when it could not run.
+    """
     import json
 
     from .contract import load_contract
@@ -186,15 +218,19 @@ def _contract_table(result, data) -> str:
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True,
-              help="md: Markdown for a pull-request comment.")
+              help="text: tables for a terminal; md: Markdown for a pull-request comment.")
 @click.option("--tolerance", type=float, default=0.01, show_default=True,
-              help="Report metrics that moved by more than this (absolute).")
+              help="List the numbers (metrics, disparities, rules' observed values) that moved by more than "
+                   "this absolute amount.")
 def diff(old, new, fmt, tolerance):
-    """Compare two saved results.json: rule status changes, moved metrics, new and vanished groups.
+    """Compare two saved results.json files, OLD and NEW.
 
-    Exits 1 when a rule went from passing to failing, else 0; 2 when a file cannot be read.
+    Shows the verdict, the rules whose status or definition changed, the numbers that moved
+    and the groups that are new or vanished. Exits 1 when NEW regressed (a rule gates that did not gate in OLD, or the verdict left
+    PASS), else 0; 2 when a file cannot be read.
     """
-    from .diff import diff_files, render_markdown, render_text
+    from .diff import diff_files
+    from .report.diff_render import render_markdown, render_text
 
     result = diff_files(old, new, tolerance=tolerance)
     click.echo(render_markdown(result) if fmt == "md" else render_text(result))
@@ -211,7 +247,7 @@ def schema() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the contract YAML.")
 @click.option("--max-categories", type=int, default=50, show_default=True,
               help="Text columns with at most this many values get an allowed-values check.")
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--force", is_flag=True, help="Replace the file at --output if it exists.")
 def schema_infer(data, output, max_categories, force):
     """Draft a contract from DATA: dtypes, nullability, ranges, allowed categories, uniqueness.
 
@@ -220,11 +256,13 @@ def schema_infer(data, output, max_categories, force):
     from .data import load_table
     from .errors import OutputError
     from .infer import infer_contract
+    from .outputs import write_file
 
-    if output.exists() and not force:
-        raise OutputError(f"{output}: already exists; choose another -o or pass --force to overwrite it.")
+    hint = "choose another -o or pass --force to overwrite it"
+    if os.path.lexists(output) and not force:  # before reading the data: fail fast
+        raise OutputError(f"{output}: already exists; {hint}.")
     text = infer_contract(load_table(data), source=data, max_categories=max_categories)
-    _write_text(output, text)
+    write_file(output, text, overwrite=force, hint=hint)
     click.echo(term(f"contract drafted: {output} (review the comments, then: audit validate {data} --contract {output})"))
 
 
@@ -235,9 +273,12 @@ def schema_infer(data, output, max_categories, force):
 @click.option("--model", type=click.Path(path_type=Path), help="A model file (.skops); adds fairness rules and explanations.")
 @click.option("--positive-label", help="The favourable outcome (inferred when the target has two values).")
 @click.option("--dir", "out_dir", type=click.Path(path_type=Path), default=".", show_default=True,
-              help="Where to write audit.yaml and schemas/.")
+              help="Where to write audit.yaml and schemas/ (existing files are never overwritten).")
 def init(data, target, sensitive, model, positive_label, out_dir):
-    """Scaffold an audit.yaml and a draft contract for DATA, so `audit check` runs right after."""
+    """Scaffold audit.yaml and a draft contract for DATA.
+
+    Both are drafts to review, written so that `audit check` runs right after.
+    """
     from .scaffold import scaffold
 
     result = scaffold(data, target=target, sensitive=sensitive, model=model, out_dir=out_dir,
@@ -249,17 +290,12 @@ def init(data, target, sensitive, model, positive_label, out_dir):
     click.echo(term(f"next: audit check {result.policy_path}"))
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Write one file atomically (auditkit.outputs.write_file: no temporary file outlives an error)."""
-    from .outputs import write_file
-
-    write_file(path, text, hint="choose another path")
-
-
 @cli.command()
 @click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the HTML report.")
-@click.option("--templates", type=click.Path(path_type=Path), help="A folder of templates overriding the bundled ones.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Where to write the HTML report (its folder must exist).")
+@click.option("--templates", type=click.Path(path_type=Path),
+              help="A folder of templates that override or extend the bundled ones, as report.templates in a policy.")
 def report(results_file, output, templates):
     """Re-render the HTML report from a saved results.json.
 
@@ -275,9 +311,10 @@ def report(results_file, output, templates):
 @cli.command()
 @click.argument("name", required=False)
 def packs(name):
-    """List the regulatory policy packs a policy can extend, or show one pack NAME.
+    """List the regulatory packs, or show the pack NAME.
 
-    Use a pack with `extends: [NAME]` in audit.yaml; see docs/packs.md.
+    A policy applies a pack's rules and report sections with `extends: [NAME]` in
+    audit.yaml; see docs/packs.md.
     """
     from .errors import PolicyError
     from .packs import available_packs, load_pack, pack_names
@@ -311,23 +348,6 @@ def packs(name):
 
 
 @cli.command()
-@click.argument("results_file", metavar="RESULTS.json", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder for ll144.html and ll144.csv.")
-@click.option("--templates", type=click.Path(path_type=Path), help="A folder of templates overriding the bundled ones.")
-def ll144(results_file, out_dir, templates):
-    """Re-create the NYC LL144 bias audit summary (ll144.html, ll144.csv) from a saved results.json.
-
-    A pure function of the results, like `audit report`; the run must have extended nyc-ll144.
-    """
-    from .report.ll144 import write_ll144
-
-    html, table = write_ll144(results_file, out_dir, templates=templates)
-    click.echo(term(f"LL144 summary: {html}"))
-    click.echo(term(f"LL144 table:   {table}"))
-
-
-@cli.command()
 @click.argument("directory", default="audit-demo", type=click.Path(path_type=Path))
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the split, the model and the bootstrap.")
 @click.option("--with-champion", is_flag=True,
@@ -336,10 +356,11 @@ def ll144(results_file, out_dir, templates):
 def demo(directory, seed, with_champion, quiet):
     """Build the German Credit example in DIRECTORY and audit it.
 
+    DIRECTORY defaults to ./audit-demo; other files in it are left alone.
     Writes the decoded data, a pandera contract, a trained scikit-learn model (.skops) and
-    an audit.yaml, then runs `audit check` on them. With --with-champion, a candidate
-    retrained on data with a labelling error is compared with that model. Exit codes as
-    for `check`.
+    an audit.yaml, then runs `audit check` on them, with the outputs in
+    DIRECTORY/audit-report. With --with-champion, a candidate retrained on data with a
+    labelling error is compared with that model. Exit codes as for `check`.
     """
     from .demo import build_demo
     from .pipeline import run_audit
@@ -352,7 +373,7 @@ def demo(directory, seed, with_champion, quiet):
         click.echo(term(f"demo built in {directory}/ (policy: {policy_path})"))
     result = run_audit(policy_path, seed=seed, progress=say, command=_command_line())
     results = result.to_dict()
-    outputs = write_outputs(results, Path(directory) / "audit-report")
+    outputs = write_outputs(results, Path(directory) / "audit-report", hint="choose another DIRECTORY for the demo")
     click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
     _exit(result.exit_code)
 

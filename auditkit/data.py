@@ -9,7 +9,7 @@ from pathlib import Path
 from .errors import DataError
 from .inputs import LIMITS, regular_file
 
-__all__ = ["SUPPORTED_SUFFIXES", "load_table", "sha256_file"]
+__all__ = ["SUPPORTED_SUFFIXES", "load_table", "read_columns", "sha256_file"]
 
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 
@@ -50,10 +50,7 @@ def load_table(path: str | Path, *, columns: list[str] | None = None):
     import pandas as pd
 
     path = Path(path)
-    regular_file(path, kind="data", what="the data file", hint="check data.path in the policy or --data")
-    fmt = _format_of(path)
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty; export the data again.")
+    fmt = _readable_format(path)
     try:
         if fmt == "parquet":
             _check_parquet_footer(path)
@@ -71,6 +68,44 @@ def load_table(path: str | Path, *, columns: list[str] | None = None):
         raise DataError(f"{path}: cannot be read as {fmt.upper()} ({reason}); check the file is complete and in that format.") from None
     _check_frame(frame, path)
     return frame
+
+
+def read_columns(path: str | Path) -> list[str]:
+    """The column names of a data table, from its header alone (the CSV header row or the
+    Parquet schema), so a policy can be checked against them before the data are read.
+
+    Raises
+    ------
+    DataError
+        As :func:`load_table` for a missing, empty or unreadable file or duplicate names.
+    """
+    path = Path(path)
+    fmt = _readable_format(path)
+    if fmt == "csv":
+        names = _csv_header(path)
+    else:
+        import pyarrow.parquet as pq
+
+        try:
+            _check_parquet_footer(path)
+            names = [str(n) for n in pq.ParquetFile(path).schema_arrow.names]
+        except DataError:
+            raise
+        except Exception as exc:  # pyarrow raises many types for corrupt files
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"{path}: cannot be read as PARQUET ({reason}); check the file is complete and in that format.") from None
+    if fmt != "csv":
+        _reject_duplicates(names, path)
+    return names
+
+
+def _readable_format(path: Path) -> str:
+    """The table format of a regular, non-empty data file (DataError otherwise)."""
+    regular_file(path, kind="data", what="the data file", hint="check data.path in the policy or --data")
+    fmt = _format_of(path)
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty; export the data again.")
+    return fmt
 
 
 def _check_parquet_footer(path: Path) -> None:
@@ -95,12 +130,7 @@ def _check_parquet_footer(path: Path) -> None:
 def _read_csv(path: Path):
     import pandas as pd
 
-    # pandas renames duplicate columns ("a", "a.1") silently, so read the header row ourselves.
-    names = _header_row(path)
-    if len(names) == 1 and any(sep in names[0] for sep in (";", "\t", "|")):
-        sep = next(s for s in (";", "\t", "|") if s in names[0])
-        raise DataError(f"{path}: the header has one column '{names[0][:60]}'; the file seems to be separated by {sep!r}, but auditkit reads comma-separated CSV; convert it.")
-    _reject_duplicates(names, path)
+    _csv_header(path)
     if not path.name.lower().endswith(".gz"):
         return pd.read_csv(path, encoding="utf-8", low_memory=False)
     with _CappedGzip(path) as handle:
@@ -140,21 +170,47 @@ class _CappedGzip(io.RawIOBase):
         super().close()
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a comma-separated file, refused when it is separated otherwise or
+    names a column twice (pandas would rename duplicates, "a" and "a.1", silently)."""
+    names = _header_row(path)
+    if len(names) == 1 and any(sep in names[0] for sep in (";", "\t", "|")):
+        sep = next(s for s in (";", "\t", "|") if s in names[0])
+        raise DataError(f"{path}: the header has one column '{names[0][:60]}'; the file seems to be separated by {sep!r}, but auditkit reads comma-separated CSV; convert it.")
+    _reject_duplicates(names, path)
+    return names
+
+
 def _header_row(path: Path) -> list[str]:
+    """The first record of a CSV file, decoded on its own (a damaged body is the reader's business)."""
     import csv
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            row = next(csv.reader(handle), None)
+        with opener(path, "rb") as handle:
+            raw = handle.readline(_HEADER_LIMIT)
+            while raw.count(b'"') % 2 and len(raw) < _HEADER_LIMIT:  # a quoted name spanning lines
+                more = handle.readline(_HEADER_LIMIT - len(raw))
+                if not more:
+                    break
+                raw += more
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot be read ({exc}); check the file is complete.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: is not UTF-8 text; re-encode the file as UTF-8.") from None
+    try:
+        row = next(csv.reader(io.StringIO(text, newline="")), None)
     except csv.Error as exc:
         raise DataError(f"{path}: the header row cannot be read as CSV ({exc}); check the file is comma-separated text with a header line.") from None
     if not row or all(not cell.strip() for cell in row):
         raise DataError(f"{path}: has no header row; the first line must name the columns.")
     return row
+
+
+_HEADER_LIMIT = 1 << 20  # a header row longer than 1 MiB is not a table auditkit reads
 
 
 def _reject_duplicates(names: list[str], path: Path) -> None:

@@ -130,13 +130,10 @@ def test_demo_with_a_negative_seed_builds_nothing(tmp_path):
 
 def test_sys_exit_from_inside_the_audit_is_exit_2(write_policy, tmp_path, monkeypatch):
     """However code inside the audit ends the process, only auditkit's verdict may set exit 0."""
-    import auditkit.pipeline
-
     def leave(*_args, **_kwargs):
         sys.exit(0)
 
-    monkeypatch.setattr(auditkit.pipeline, "evaluate_rules", leave, raising=False)
-    monkeypatch.setattr("auditkit.rules.evaluate_rules", leave)
+    monkeypatch.setattr("auditkit.stages.gate.evaluate_rules", leave)
     result = run_check(write_policy(MINIMAL_POLICY), tmp_path / "out")
     assert_could_not_run(result, tmp_path / "out", "SystemExit")
 
@@ -149,7 +146,7 @@ def test_a_custom_base_exception_is_exit_2(write_policy, tmp_path, monkeypatch):
     def escape(*_args, **_kwargs):
         raise _Escape("\x1b[32m PASS")
 
-    monkeypatch.setattr("auditkit.rules.evaluate_rules", escape)
+    monkeypatch.setattr("auditkit.stages.gate.evaluate_rules", escape)
     result = run_check(write_policy(MINIMAL_POLICY), tmp_path / "out")
     assert_could_not_run(result, tmp_path / "out", "_Escape")
     assert "\x1b" not in result.output
@@ -159,7 +156,7 @@ def test_an_internal_error_message_is_one_escaped_line(write_policy, tmp_path, m
     def explode(*_args, **_kwargs):
         raise RuntimeError("line one\u2028line two\r\x1b[32m✔ PASS\n" + "x" * 5000)
 
-    monkeypatch.setattr("auditkit.rules.evaluate_rules", explode)
+    monkeypatch.setattr("auditkit.stages.gate.evaluate_rules", explode)
     result = run_check(write_policy(MINIMAL_POLICY), tmp_path / "out")
     assert_could_not_run(result, tmp_path / "out", "internal error")
     assert "\x1b" not in result.stderr and "\u2028" not in result.stderr and "\r" not in result.stderr

@@ -265,7 +265,7 @@ def test_load_yaml_refuses(libyaml, monkeypatch):
 
 def test_pack_files_go_through_the_strict_loader(tmp_path):
     from auditkit.errors import AuditkitError
-    from auditkit.packs import _read_pack
+    from auditkit.packs._definition import _read_pack
 
     pack = tmp_path / "dup.yaml"
     pack.write_text("name: dup\nrules: []\nrules: [{id: x}]\n", encoding="utf-8")

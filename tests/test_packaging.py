@@ -44,7 +44,7 @@ def test_wheel_ships_templates_and_renders(tmp_path, demo_dir):
     names = zipfile.ZipFile(wheel).namelist()
     assert "auditkit/report_templates/report.html.j2" in names
     assert "auditkit/report_templates/partials/rules.html.j2" in names
-    assert "auditkit/results.schema.json" in names
+    assert "auditkit/report/results.schema.json" in names
     assert "auditkit/demo_data/german.data" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
