@@ -36,7 +36,6 @@ NUMERIC_RANGES = {
     "residence_since": (1, 4), "age": (18, 100), "existing_credits": (1, 4), "dependents": (1, 2),
 }
 TARGET = "credit_risk"
-SENSITIVE = ["sex", "age_group"]
 AGE_GROUPS = ("under 25", "25 and over")
 
 POLICY_TEMPLATE = """\

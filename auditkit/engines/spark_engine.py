@@ -18,7 +18,6 @@ from ._interface import AuditData, Capabilities, EncodedTarget, ExplanationRows,
 
 __all__ = ["ENGINE", "SparkEngine", "SparkRun"]
 
-OUTPUTS = ("y_true", "y_pred", "y_score")
 CHAMPION_OUTPUTS = ("y_true_champion", "y_pred_champion", "y_score_champion")
 
 

@@ -8,7 +8,6 @@ import pandas as pd
 from ._association import association
 from ._frame import is_numeric_column
 
-IMPORTANCE_COLUMNS = ["feature", "mean_abs_shap", "ci_low", "ci_high", "share"]
 BY_GROUP_COLUMNS = ["feature", "group", "n", "input_feature", "mean_abs_shap", "mean_shap"]
 PROXY_COLUMNS = [
     "input_feature",

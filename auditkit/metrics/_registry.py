@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from ._metric import Metric
 
@@ -125,8 +125,3 @@ def change_sentence(metric: str, feature: str | None, limits: Mapping[str, float
 def _direction(metric: str) -> int:
     definition = get_metric(metric)
     return definition.direction if definition is not None else 0
-
-
-def _register_all(items: Iterable[Metric]) -> None:
-    for metric in items:
-        register_metric(metric)
