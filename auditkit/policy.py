@@ -100,10 +100,14 @@ class FairnessSpec:
     confidence: float = 0.95
 
 
+EXPLAIN_ALGORITHMS = ("interventional", "path_dependent")
+
+
 @dataclass(frozen=True)
 class ExplainSpec:
     enabled: bool = True
     max_rows: int = 2000
+    algorithm: str = "interventional"  # or "path_dependent" (tree models; docs/explanations.md)
 
 
 @dataclass(frozen=True)
@@ -466,10 +470,11 @@ def _explain_spec(v: "_Validator", raw: Any) -> ExplainSpec:
     if raw is None:
         return ExplainSpec()
     v.mapping(raw, "explain")
-    v.keys(raw, "explain", required=set(), optional={"enabled", "max_rows"})
+    v.keys(raw, "explain", required=set(), optional={"enabled", "max_rows", "algorithm"})
     enabled = v.boolean(raw.get("enabled", True), "explain.enabled")
     max_rows = v.integer(raw.get("max_rows", 2000), "explain.max_rows", 10, MAX_EXPLAIN_ROWS)
-    return ExplainSpec(enabled=enabled, max_rows=max_rows)
+    algorithm = v.choice(raw.get("algorithm", "interventional"), "explain.algorithm", EXPLAIN_ALGORITHMS)
+    return ExplainSpec(enabled=enabled, max_rows=max_rows, algorithm=algorithm)
 
 
 def _report_templates(v: "_Validator", raw: Any) -> Path | None:

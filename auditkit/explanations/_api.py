@@ -19,7 +19,11 @@ from ._result import ExplanationResult
 from ._sampling import RowSample, group_labels, sample_background, sample_rows
 from ._select import AGNOSTIC, TREE, plan_for
 from ._threads import single_threaded
+from ._path_dependent import path_dependent_rows
 from ._tree import budget_for
+
+ALGORITHMS = ("interventional", "path_dependent")
+PATH_DEPENDENT = "path_dependent"
 from ._views import beeswarm, by_group, importance, proxies
 
 # Rows used to measure associations for proxy detection (cheap, so larger than max_rows).
@@ -40,6 +44,7 @@ def explain(
     progress: bool | None = None,
     proxy_min_association: float = 0.3,
     proxy_min_share: float = 0.05,
+    algorithm: str = "interventional",
 ) -> ExplanationResult:
     """Explain a fitted model with SHAP values per raw input column.
 
@@ -79,6 +84,12 @@ def explain(
         Association (0..1) from which an input feature may be flagged as a proxy.
     proxy_min_share : float
         Importance share from which an associated input feature is flagged as a proxy.
+    algorithm : {"interventional", "path_dependent"}
+        ``interventional`` (default): an input left out of a coalition takes the values of
+        background rows, independently of the other inputs. ``path_dependent`` (tree models
+        only): it is averaged over the training data's cover of each branch, given the
+        inputs split on above it, as LightGBM's ``pred_contrib`` and XGBoost's
+        ``pred_contribs`` do; no background is used. See ``docs/explanations.md``.
 
     Returns
     -------
@@ -107,6 +118,7 @@ def explain(
             progress=progress,
             proxy_min_association=proxy_min_association,
             proxy_min_share=proxy_min_share,
+            algorithm=algorithm,
         )
     except (ExplanationError, KeyboardInterrupt):
         raise
@@ -131,9 +143,12 @@ def _explain(
     progress: bool | None,
     proxy_min_association: float,
     proxy_min_share: float,
+    algorithm: str,
 ) -> ExplanationResult:
     """:func:`explain` without the guard around model code."""
     _check_budget(max_rows=max_rows, max_background=max_background, min_group_rows=min_group_rows)
+    if algorithm not in ALGORITHMS:
+        raise ExplanationError(f"algorithm is {algorithm!r}; pass one of {', '.join(ALGORITHMS)}.")
     X = _model_frame(model, X)
     show = resolve_progress(progress)
     rng = np.random.default_rng(seed)
@@ -152,6 +167,7 @@ def _explain(
         min_group_rows=min_group_rows,
         seed=seed,
         progress=show,
+        algorithm=algorithm,
     )
     attribution, sample, background, pool = run.attribution, run.sample, run.background, run.pool
     notes, rows_budget, background_budget = run.notes, run.max_rows, run.max_background
@@ -188,7 +204,7 @@ def _explain(
         output=spec.label,
         output_code=spec.kind,
         rows_explained=n,
-        background_rows=len(background),
+        background_rows=0 if algorithm == PATH_DEPENDENT else len(background),
         max_additivity_error=float(error.max()) if n else 0.0,
         features=features,
         base_value=float(attribution.base_value),
@@ -211,7 +227,9 @@ def _explain(
             "positive_class": None if positive is None else str(positive),
             "proxy_min_association": float(proxy_min_association),
             "proxy_min_share": float(proxy_min_share),
+            "algorithm": algorithm,
         },
+        algorithm=algorithm,
     )
 
 
@@ -228,9 +246,17 @@ class _Run:
     max_background: int
 
 
-def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, min_group_rows, seed, progress):
-    """Run the plan's fast path, falling back to the model-agnostic explainer."""
+def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, min_group_rows, seed, progress,
+               algorithm="interventional"):
+    """Run the plan's fast path, falling back to the model-agnostic explainer.
+
+    Path-dependent values exist only for tree models read exactly: anything else is an
+    ExplanationError, never a silent switch to interventional values.
+    """
     notes: list[str] = []
+    if algorithm == PATH_DEPENDENT and plan.kind != TREE:
+        raise ExplanationError(f"explain.algorithm path_dependent needs a tree model, and this model is explained by the "
+                               f"{'model-agnostic' if plan.kind == AGNOSTIC else plan.kind} path; use interventional.")
     if plan.kind == AGNOSTIC:
         notes.append(f"The model-agnostic explainer was used because {plan.reason}.")
     else:
@@ -240,6 +266,8 @@ def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, mi
                 if plan.kind == TREE:
                     trees = parse_tree_model(plan)
                     rows, background_rows = budget_for(trees, max_rows=max_rows, max_background=max_background)
+                    if algorithm == PATH_DEPENDENT:
+                        rows = path_dependent_rows(trees, max_rows)
                 sample, background = _draw(labels, rng, rows, background_rows, min_group_rows)
                 pool = _pool(X, sample.positions, background)
                 attribution = explain_fast(
@@ -251,15 +279,21 @@ def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, mi
                     evaluate=_evaluate,
                     progress=progress,
                     trees=trees,
+                    algorithm=algorithm,
                 )
         except FastPathUnavailable as exc:
+            if algorithm == PATH_DEPENDENT:
+                raise ExplanationError(f"path-dependent TreeSHAP cannot be computed: {exc}; use interventional.") from None
             notes.append(f"The exact {plan.method} path was not used because {exc}.")
         except ExplanationError:
             raise
         except Exception as exc:  # noqa: BLE001 - an unexpected model: fall back, don't crash
             notes.append(f"The exact {plan.method} path failed ({describe_exception(exc)}).")
         else:
-            if (rows, background_rows) != (max_rows, max_background):
+            if algorithm == PATH_DEPENDENT and rows != max_rows:
+                notes.append(f"The trees are deep and have very many leaves, so path-dependent values were computed "
+                             f"for at most {rows} rows.")
+            elif algorithm != PATH_DEPENDENT and (rows, background_rows) != (max_rows, max_background):
                 notes.append(
                     f"The model has very many leaves, so at most {rows} rows and "
                     f"{background_rows} background rows were used."

@@ -22,6 +22,7 @@ from ._mapping import ColumnMap, NotColumnwise, infer_column_map
 from ._output import OutputSpec
 from ._select import LINEAR, TREE, Plan
 from ._tree import NotTreeExplainable, as_tree_input, grouped_tree_shap, parse_trees, predict_raw
+from ._tree_parse import lower_categorical
 
 N_MIXED = 256
 
@@ -51,6 +52,7 @@ def explain_fast(
     evaluate,
     progress: bool,
     trees=None,
+    algorithm: str = "interventional",
 ) -> Attribution:
     """Run the tree or linear path of ``plan``.
 
@@ -72,6 +74,9 @@ def explain_fast(
         Show progress for long computations.
     trees : TreeSet, optional
         The parsed trees of a tree plan, if already read (see :func:`parse_tree_model`).
+    algorithm : {"interventional", "path_dependent"}
+        For a tree plan: interventional values against the background rows, or path-dependent
+        values against the trees' training covers (:mod:`._path_dependent`).
 
     Returns
     -------
@@ -101,8 +106,10 @@ def explain_fast(
 
     mixed, mixed_transformed = _mixed_rows(plan, pool, n_explained, rng)
     if plan.kind == TREE:
-        tree_input = as_tree_input(trees, transformed)
-        raw = predict_raw(trees, np.vstack([tree_input, as_tree_input(trees, mixed_transformed)]))
+        # Categorical splits -> numeric splits on indicator columns of the same group (_tree_parse).
+        trees, widen = lower_categorical(trees, transformed.shape[1])
+        tree_input = widen(as_tree_input(trees, transformed))
+        raw = predict_raw(trees, np.vstack([tree_input, widen(as_tree_input(trees, mixed_transformed))]))
     elif plan.kind == LINEAR:
         weights, _ = linear_weights(plan.final)
         if len(weights) != transformed.shape[1]:
@@ -113,8 +120,11 @@ def explain_fast(
 
     spec, output, sign, f_pool = _match_output(candidates, raw, pool, mixed, evaluate)
     background = slice(n_explained, None)
+    if plan.kind == TREE and algorithm == "path_dependent":
+        return _path_dependent(plan, trees, tree_input[:n_explained], mapping, n_raw, output, sign, spec,
+                               f_pool[:n_explained])
     if plan.kind == TREE:
-        groups = np.where(mapping.owner >= 0, mapping.owner, n_raw)
+        groups = widen.groups(np.where(mapping.owner >= 0, mapping.owner, n_raw))
         values = grouped_tree_shap(
             trees,
             tree_input[:n_explained],
@@ -189,3 +199,25 @@ def _match_output(candidates: list[OutputSpec], raw: np.ndarray, pool, mixed, ev
     raise FastPathUnavailable(
         "the model's internals do not reproduce its output (" + "; ".join(tried) + ")"
     )
+
+
+def _path_dependent(plan, trees, rows, mapping, n_raw, output, sign, spec, explained_output) -> Attribution:
+    """Path-dependent values per raw column; their base is what every row's values add up from."""
+    from ._path_dependent import NotPathDependent, path_dependent_shap, tree_covers
+
+    try:
+        if getattr(trees, "has_categorical", False) or rows.shape[1] != mapping.owner.shape[0]:
+            raise NotPathDependent("the model splits natively on categorical features, whose training covers "
+                                   "auditkit does not read")
+        covers = tree_covers(plan.final, trees.n_trees, trees.children_left.shape[1])
+        groups = np.where(mapping.owner >= 0, mapping.owner, n_raw)
+        values, _ = path_dependent_shap(trees, covers, rows, groups, n_raw + 1, output=output)
+    except NotPathDependent as exc:
+        raise FastPathUnavailable(str(exc)) from None
+    values = sign * values[:, :n_raw]
+    offsets = explained_output - values.sum(axis=1)
+    base = float(np.mean(offsets))
+    if np.abs(offsets - base).max() > 1e-6 * max(1.0, float(np.abs(explained_output).max())):
+        raise FastPathUnavailable("the path-dependent values do not add up to the model's output")
+    return Attribution(values=values, base_value=base, output=spec, method=plan.method,
+                       explained_output=explained_output)

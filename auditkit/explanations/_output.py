@@ -45,12 +45,14 @@ def _show(classes: list) -> str:
 
 
 def raw_margin_method(estimator: Any) -> str | None:
-    """Name of the margin keyword of LightGBM/XGBoost sklearn wrappers, if any."""
+    """Name of the margin keyword of LightGBM/XGBoost/CatBoost sklearn-style models, if any."""
     module = type(estimator).__module__
     if module.startswith("lightgbm"):
         return "raw_score"
     if module.startswith("xgboost"):
         return "output_margin"
+    if module.startswith("catboost"):
+        return "prediction_type"  # predict(prediction_type="RawFormulaVal")
     return None
 
 
@@ -83,7 +85,7 @@ def resolve_outputs(model: Any, positive_class: Any = None) -> tuple[list[Output
             "pass a fitted scikit-learn estimator or Pipeline."
         )
     classes = getattr(model, "classes_", None)
-    if classes is None:
+    if classes is None or (len(classes) == 0 and not hasattr(model, "predict_proba")):  # CatBoostRegressor: []
         def predict(frame: pd.DataFrame) -> np.ndarray:
             return np.asarray(model.predict(frame), dtype=np.float64).reshape(len(frame))
 
@@ -152,7 +154,8 @@ def _margin_function(model: Any, sign: float) -> Callable[[pd.DataFrame], np.nda
     def raw(frame: pd.DataFrame) -> np.ndarray:
         for stage in stages:
             frame = stage.transform(frame)
-        values = np.asarray(final.predict(frame, **{keyword: True}), dtype=np.float64)
+        options = {keyword: "RawFormulaVal"} if keyword == "prediction_type" else {keyword: True}
+        values = np.asarray(final.predict(frame, **options), dtype=np.float64)
         return sign * values.reshape(len(frame))
 
     return raw

@@ -66,6 +66,9 @@ class ExplanationResult:
         the others were added so that small groups reach their minimum count).
     notes : tuple of str
         Remarks such as why a fast path was not used.
+    algorithm : str
+        ``"interventional"`` (against the background rows) or ``"path_dependent"`` (tree
+        models: against the trees' training covers; no background).
     """
 
     method: str
@@ -88,6 +91,7 @@ class ExplanationResult:
     sensitive_features: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     settings: dict = field(default_factory=dict, repr=False)
+    algorithm: str = "interventional"
 
     @property
     def importance(self) -> pd.DataFrame:
@@ -213,6 +217,7 @@ class ExplanationResult:
         return {
             "status": "ok",
             "method": self.method,
+            "algorithm": self.algorithm,
             "output": self.output,
             "output_code": self.output_code,
             "rows_explained": int(self.rows_explained),

@@ -12,6 +12,7 @@ import pandas as pd
 from ._linear import linear_weights
 from ._mapping import dense
 from ._tree import is_tree_model
+from ._tree_parse import native_encoder
 
 TREE = "tree"
 LINEAR = "linear"
@@ -61,13 +62,14 @@ def plan_for(model: Any) -> Plan:
     """
     stages, final = unwrap(model)
     in_pipeline = bool(stages)
+    encode = native_encoder(final)  # LightGBM/XGBoost/CatBoost coding categories themselves
 
     def transform(frame: pd.DataFrame) -> np.ndarray:
         for stage in stages:
             frame = stage.transform(frame)
-        return dense(frame)
+        return encode(frame) if encode is not None else dense(frame)
 
-    if is_tree_model(final):
+    if is_tree_model(final) or encode is not None:
         return Plan(TREE, in_pipeline, final, transform)
     if linear_weights(final) is not None:
         return Plan(LINEAR, in_pipeline, final, transform)

@@ -1,8 +1,8 @@
 """Exact interventional TreeSHAP over groups of columns.
 
 shap's tree parser (``shap.TreeExplainer(model).model``) reads the trees of scikit-learn,
-LightGBM and XGBoost models into flat arrays; the SHAP values are computed here, in numpy,
-for *groups* of transformed columns (all one-hot columns of a raw column form one group),
+LightGBM and XGBoost models into flat arrays; the SHAP values are computed here for
+*groups* of transformed columns (all one-hot columns of a raw column form one group),
 which gives the raw-column Shapley values of the model on raw rows exactly. Summing
 per-column TreeSHAP values over one-hot columns would not: the Shapley value of a group is
 not the sum of its members' values when the members interact in the trees.
@@ -16,6 +16,12 @@ are ``v (p-1)! q! / (p+q)!`` for members of ``Nx`` and ``-v p! (q-1)! / (p+q)!``
 members of ``Nb`` (zero for everyone else). Rows and background rows are reduced to bit
 patterns per leaf, so the cost is one pass over the rows per node plus a small
 pattern-by-pattern table per leaf, instead of one tree walk per (row, background) pair.
+
+The work is done by a compiled kernel (:mod:`auditkit.explanations._tree_kernel`, numba),
+which also evaluates native categorical splits (``TreeSet.categorical`` and
+``TreeSet.category_bits``). The numpy version of the same algorithm is kept as
+:func:`grouped_tree_shap_numpy`, the reference the kernel is tested against, and used when
+numba cannot be imported.
 """
 
 from __future__ import annotations
@@ -50,6 +56,22 @@ class TreeSet:
     values: np.ndarray
     input_dtype: Any
     n_trees: int
+    categorical: np.ndarray | None = None  # bool, like features: the node splits on category membership
+    category_bits: np.ndarray | None = None  # uint64 (n_trees, n_nodes, W): codes going LEFT
+
+    @property
+    def has_categorical(self) -> bool:
+        """Whether some node splits on category membership.
+
+        At such a node a value ``c`` goes left iff bit ``c`` of the node's bitset is set;
+        NaN, negative and out-of-range codes follow ``children_default`` (codes are
+        truncated to integers, as LightGBM and XGBoost do).
+        """
+        return (
+            self.categorical is not None
+            and self.category_bits is not None
+            and bool(np.any(np.asarray(self.categorical)[: self.n_trees]))
+        )
 
     @property
     def n_outputs(self) -> int:
@@ -103,6 +125,12 @@ def parse_trees(estimator: Any) -> TreeSet:
     NotTreeExplainable
         shap cannot read the model, or it uses categorical splits.
     """
+    # Native categorical splits (LightGBM, XGBoost, CatBoost): auditkit/explanations/_tree_parse.py
+    from ._tree_parse import native_trees
+
+    native = native_trees(estimator)
+    if native is not None:
+        return native
     categorical = getattr(estimator, "is_categorical_", None)
     if categorical is not None and np.any(categorical):
         raise NotTreeExplainable("the model splits natively on categorical features")
@@ -138,9 +166,10 @@ def parse_trees(estimator: Any) -> TreeSet:
     )
 
 
-# Deep forests are costly for interventional SHAP (rows x background x reachable leaves);
-# beyond this many leaves in total the row and background budgets shrink proportionally.
-LEAF_BUDGET = 10_000
+# Deep forests are costly for interventional SHAP (rows x reachable nodes x leaves); beyond
+# this many leaves in total the row and background budgets shrink proportionally. A random
+# forest of 100 fully grown trees on Adult has about 570,000 leaves, extra trees 1,250,000.
+LEAF_BUDGET = 1_500_000
 MIN_ROWS = 500
 MIN_BACKGROUND = 50
 
@@ -187,6 +216,9 @@ def predict_raw(trees: TreeSet, X: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (n, n_outputs)
     """
+    kernel = _compiled()
+    if kernel is not None:
+        return kernel.predict_compiled(trees, X)
     n = len(X)
     total = np.zeros((n, trees.n_outputs))
     rows = np.arange(n)
@@ -200,13 +232,53 @@ def predict_raw(trees: TreeSet, X: np.ndarray) -> np.ndarray:
             at = node[active]
             f = feature[at]
             value = X[rows[active], f]
-            go_left = value <= threshold[at]
+            go_left = _goes_left(trees, t, at, value, threshold[at])
             nxt = np.where(go_left, left[at], right[at])
-            nxt = np.where(missing[rows[active], f], default[at], nxt)
+            nxt = np.where(missing[rows[active], f] & ~_is_categorical(trees, t, at), default[at], nxt)
             node[active] = nxt
             active = left[node] >= 0
         total += trees.values[t][node]
     return total
+
+
+def _is_categorical(trees: TreeSet, t: int, nodes: np.ndarray) -> np.ndarray:
+    if not trees.has_categorical:
+        return np.zeros(len(nodes), dtype=bool)
+    return np.asarray(trees.categorical[t][nodes], dtype=bool)
+
+
+def _goes_left(trees: TreeSet, t: int, nodes: np.ndarray, value: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Direction at ``nodes`` of tree ``t`` (numeric: ``value <= threshold``; NaN handled by the caller)."""
+    with np.errstate(invalid="ignore"):
+        go_left = value <= threshold
+    if not trees.has_categorical:
+        return go_left
+    cat = _is_categorical(trees, t, nodes)
+    if not cat.any():
+        return go_left
+    bits = np.asarray(trees.category_bits[t], dtype=np.uint64)
+    if bits.ndim == 1:
+        bits = bits[:, None]
+    width = bits.shape[1] * 64
+    v = value[cat]
+    known = np.isfinite(v) & (v >= 0) & (v < width)
+    code = np.where(known, v, 0).astype(np.int64)
+    words = bits[nodes[cat], code >> 6]
+    member = ((words >> (code & 63).astype(np.uint64)) & np.uint64(1)) == 1
+    at = nodes[cat]
+    default_left = trees.children_default[t][at] == trees.children_left[t][at]
+    go_left = go_left.copy()
+    go_left[cat] = np.where(known, member, default_left)
+    return go_left
+
+
+def _compiled():
+    """The compiled kernel module, or None when numba cannot be imported."""
+    try:
+        from . import _tree_kernel
+    except ImportError:  # pragma: no cover - numba ships with shap
+        return None
+    return _tree_kernel
 
 
 def grouped_tree_shap(
@@ -241,7 +313,41 @@ def grouped_tree_shap(
     -------
     ndarray of shape (n, n_groups)
         SHAP values; they add up to ``f(x) - mean_b f(b)`` per row.
+
+    Raises
+    ------
+    NotTreeExplainable
+        A root-to-leaf path uses more than :data:`MAX_GROUPS_ON_PATH` distinct groups.
     """
+    kernel = _compiled()
+    if kernel is None:  # pragma: no cover - numba ships with shap
+        if trees.has_categorical:
+            raise NotTreeExplainable("categorical splits need the compiled TreeSHAP kernel (numba)")
+        return grouped_tree_shap_numpy(trees, X, B, groups, n_groups, output=output, progress=progress)
+    fact = np.array([float(factorial(i)) for i in range(MAX_GROUPS_ON_PATH + 2)])
+    phi = np.zeros((len(X), n_groups))
+    batches = kernel.tree_batches(trees.n_trees)
+    for first, last in track(batches, total=len(batches), enabled=progress, desc="TreeSHAP"):
+        part, status = kernel.grouped_shap_compiled(
+            trees, X, B, groups, n_groups, output, fact, first=first, last=last
+        )
+        if status != kernel.OK:
+            raise NotTreeExplainable(f"a tree path uses more than {MAX_GROUPS_ON_PATH} distinct columns")
+        phi += part
+    return phi
+
+
+def grouped_tree_shap_numpy(
+    trees: TreeSet,
+    X: np.ndarray,
+    B: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    *,
+    output: int,
+    progress: bool = False,
+) -> np.ndarray:
+    """The numpy version of :func:`grouped_tree_shap` (numeric splits only): the reference."""
     n, m = len(X), len(B)
     phi = np.zeros((n, n_groups))
     XT = np.ascontiguousarray(X.T)

@@ -40,7 +40,7 @@ def explain_candidate(plan, data, predicted) -> ExplanationOutcome:
         result = explain(run.loaded.estimator, rows.X, sensitive_features=rows.sensitive,
                          intersections=policy.intersections,
                          positive_class=positive_class(run.loaded, predicted.target.positive_label),
-                         max_rows=policy.explain.max_rows, seed=plan.seed)
+                         max_rows=policy.explain.max_rows, seed=plan.seed, algorithm=policy.explain.algorithm)
     except ExplanationError as exc:
         return ExplanationOutcome(None, {"status": "error", "reason": exc.message}, rows.sample_rows, rows.population)
     return ExplanationOutcome(result, {"status": "ok"}, rows.sample_rows, rows.population)

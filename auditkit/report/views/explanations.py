@@ -11,6 +11,18 @@ __all__ = ["explanations_terms", "explanations_view"]
 TOP_INPUTS = 8
 #: Inputs charted per group.
 GROUP_INPUTS = 6
+#: What each SHAP algorithm measures, as the report says it.
+ALGORITHMS = {
+    "interventional": (
+        "interventional SHAP: each input is switched between the row's value and the values of a "
+        "background sample of the audited rows, independently of the other inputs, so the values "
+        "describe what the model does with each input"),
+    "path_dependent": (
+        "path-dependent TreeSHAP: an input left out is averaged over the training data's share of rows in "
+        "each branch of the trees, given the inputs split on above it, with no background sample; with "
+        "correlated inputs the credit follows the training data's correlations and can differ from "
+        "interventional values, which describe what the model does with each input on its own"),
+}
 #: Possible proxies listed, flagged first.
 PROXIES_LISTED = 15
 
@@ -44,6 +56,7 @@ def explanations_view(results: dict) -> dict:
     return {
         "status": "ok",
         "method": explanations.get("method"),
+        "algorithm": ALGORITHMS.get(explanations.get("algorithm") or "interventional"),
         "output": explanations.get("output"),
         "rows_explained": fmt_number(explanations.get("rows_explained")),
         "background_rows": fmt_number(explanations.get("background_rows")),
