@@ -213,10 +213,13 @@ def data_bias_counts(frame, *, sensitive_features, intersections=(), target=None
             raise DataError("the target must be 0/1 (1 = positive label); map it with the positive label first.")
 
     combined = np.zeros(len(frame), dtype=np.int64)
+    distinct = 1  # combined is in [0, distinct)
     steps = []
     for column in names:
         codes, texts = label_codes(frame[column])
-        combined, keys = pd.factorize(combined * len(texts) + codes)  # codes stay below the row count
+        # codes stay below the row count
+        combined, keys = factorize_small(combined * len(texts) + codes, bound=distinct * len(texts))
+        distinct = len(keys)
         steps.append((texts, keys))
     groups = _decode(steps)
     n_groups = len(groups)
@@ -236,6 +239,36 @@ def data_bias_counts(frame, *, sensitive_features, intersections=(), target=None
                           positives=positives, missing=missing)
 
 
+def factorize_small(values, *, bound: int):
+    """``pd.factorize(values)`` of integers in ``[0, bound)``: codes in order of first appearance.
+
+    For a small ``bound`` the distinct values are counted with ``np.bincount`` and their first
+    appearances found in a prefix of the rows (doubled until every value is seen), so the rows
+    are read three times instead of hashed.
+    """
+    import numpy as np
+    import pandas as pd
+
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu" or bound > min(len(values), 1 << 16):
+        return pd.factorize(values)
+    values = values.astype(np.int64, copy=False)
+    present = np.flatnonzero(np.bincount(values, minlength=bound))
+    first = np.full(bound, len(values), dtype=np.int64)
+    found, start, step = 0, 0, 1 << 16
+    while found < len(present):
+        chunk = values[start:start + step]
+        distinct, at = np.unique(chunk, return_index=True)
+        new = first[distinct] == len(values)
+        first[distinct[new]] = at[new] + start
+        found += int(new.sum())
+        start, step = start + step, step * 2
+    uniques = present[np.argsort(first[present], kind="stable")]
+    table = np.zeros(bound, dtype=np.intp)
+    table[uniques] = np.arange(len(uniques))
+    return table[values], uniques
+
+
 def label_codes(values):
     """Group labels of values, as codes into their distinct labels.
 
@@ -253,7 +286,9 @@ def label_codes(values):
     import numpy as np
     import pandas as pd
 
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    from .sensitive import factorize
+
+    codes, uniques = factorize(values)  # shared with the other stages coding the same column
     texts = [label_text(u) for u in uniques] + [MISSING_GROUP]
     merged, distinct = pd.factorize(np.array(texts, dtype=object))  # 1 and "1" are one group, as their labels say
     return merged[codes], [str(t) for t in distinct]

@@ -55,8 +55,21 @@ def label_key(value: Any) -> str:
 def _keys(series):
     import pandas as pd
 
-    values = series.astype(object)
-    return pd.Series([label_key(v) for v in values], index=series.index) if len(values) < 50_000 else _fast_keys(series)
+    if len(series) >= 50_000:
+        return _fast_keys(series)
+    return pd.Series([label_key(v) for v in series.astype(object)], index=series.index)
+
+
+def _coded_keys(series):
+    """``(codes, keys)``: the label key of row ``i`` is ``keys[codes[i]]`` (what :func:`_keys`
+    gives, without a Python string per row). ``series`` has no missing values."""
+    import pandas as pd
+
+    if len(series) < 50_000:
+        codes, keys = pd.factorize(_keys(series).to_numpy())
+        return codes, [str(k) for k in keys]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, [label_key(u) for u in uniques]
 
 
 def _fast_keys(series):
@@ -100,8 +113,8 @@ def encode_target(series, positive_label: Any, *, source: Path | str) -> Target:
                 raise DataError(f"{source}: target column '{name}' holds infinite values; clean the data.")
             return Target(values, "regression", None, ())
         raise DataError(f"{source}: target column '{name}' holds text labels; set data.positive_label to the label counted as the positive outcome.")
-    keys = _keys(series)
-    labels = tuple(sorted(pd.unique(keys)))
+    codes, keys = _coded_keys(series)
+    labels = tuple(sorted(set(keys)))
     positive = label_key(positive_label)
     if positive not in labels:
         raise DataError(f"{source}: positive label '{positive_label}' does not occur in target column '{name}' (values: {', '.join(labels[:8])}); fix data.positive_label.")
@@ -109,7 +122,8 @@ def encode_target(series, positive_label: Any, *, source: Path | str) -> Target:
         raise DataError(f"{source}: target column '{name}' has only one class ('{labels[0]}'); an audit needs both outcomes.")
     if len(labels) > 2:
         raise DataError(f"{source}: target column '{name}' has {len(labels)} classes ({', '.join(labels[:8])}); auditkit audits binary decisions, so map the target to two classes.")
-    return Target((keys.to_numpy() == positive).astype(np.int8), "classification", positive, labels)
+    is_positive = np.array([key == positive for key in keys], dtype=np.int8)
+    return Target(is_positive[codes], "classification", positive, labels)
 
 
 def model_feature_columns(estimator, columns: list[str], *, exclude: set[str], path) -> tuple[str, ...]:

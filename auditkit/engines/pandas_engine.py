@@ -39,8 +39,9 @@ class PandasEngine:
         for feature in policy.sensitive_features:
             column = frame[feature]
             require_categories(column, feature, policy.data.path)
-            require_groups(feature, policy.data.path, all_missing=bool(column.isna().all()),
-                           groups=int(column.nunique(dropna=False)), first=column.iloc[0])
+            missing = column.isna().to_numpy(dtype=bool)
+            require_groups(feature, policy.data.path, all_missing=bool(missing.all()),
+                           groups=_groups_at_least_two(column, missing), first=column.iloc[0])
 
     def validate_contract(self, data: AuditData, contract, *, name: str):
         from ..contract import validate
@@ -152,6 +153,20 @@ class PandasEngine:
 
     def facts(self):
         return None
+
+
+def _groups_at_least_two(column, missing) -> int:
+    """``column.nunique(dropna=False)`` when it is below 2, else 2 (all a sensitive feature
+    must have), from the column's codes, which the data-bias and fairness stages reuse."""
+    if missing.any():
+        return 2 if not missing.all() else 1  # missing values are a group of their own
+    if len(column) == 0:
+        return 0
+    if column.dtype == object:  # values of mixed types: hashing decides what is one group
+        return min(int(column.nunique(dropna=False)), 2)
+    from ..sensitive import factorize
+
+    return min(len(factorize(column)[1]), 2)
 
 
 ENGINE = PandasEngine()

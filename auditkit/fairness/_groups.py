@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from auditkit.errors import DataError
+from auditkit.sensitive import factorize_sorted
 
 from ._vocabulary import MISSING_GROUP
 
@@ -75,7 +76,7 @@ def _code_column(name: str, values) -> GroupCoding:
     else:
         series = pd.Series(values if hasattr(values, "dtype") else list(values))
     try:
-        codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+        codes, uniques = factorize_sorted(series)  # the column's codes shared with the other stages
     except TypeError:  # mixed types cannot be sorted by value: sort by label below
         codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
         labels = np.array([_label(u) for u in uniques], dtype=object)
@@ -102,10 +103,18 @@ def _code_column(name: str, values) -> GroupCoding:
 
 def _intersect(parts: Sequence[GroupCoding]) -> GroupCoding:
     combined = np.zeros(len(parts[0].codes), dtype=np.int64)
+    bound = 1
     for part in parts:
         combined *= len(part.labels)
         combined += part.codes
-    codes, uniques = pd.factorize(combined, sort=True)
+        bound *= len(part.labels)
+    if bound <= min(len(combined), 1 << 16):
+        # What pd.factorize(combined, sort=True) gives, from counts instead of a hash table.
+        present = np.bincount(combined, minlength=bound) > 0
+        uniques = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[combined]
+    else:
+        codes, uniques = pd.factorize(combined, sort=True)
     labels = []
     for value in uniques:
         pieces = []

@@ -103,7 +103,9 @@ def _check_arguments(bootstrap, confidence, min_group_size, task, seed) -> None:
 
 
 def _group_slices(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(codes, kind="stable")
+    # A stable order is one order whatever the integer type; in 8 or 16 bits it is a radix sort.
+    small = next((t for t in (np.int8, np.int16) if n_groups <= np.iinfo(t).max), None)
+    order = np.argsort(codes.astype(small) if small is not None else codes, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
     return order, bounds
 

@@ -50,7 +50,7 @@ def _calibration_bin(scores: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(scores * CALIBRATION_BINS), 0, CALIBRATION_BINS - 1).astype(np.int64)
 
 
-def score_cells(unique: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def score_cells(unique: np.ndarray, rows: np.ndarray, calibration: np.ndarray | None = None) -> np.ndarray:
     """Bootstrap cell of every distinct score value.
 
     Each distinct value is its own cell when there are at most :data:`MAX_SCORE_CELLS`;
@@ -63,6 +63,8 @@ def score_cells(unique: np.ndarray, rows: np.ndarray) -> np.ndarray:
         Distinct scores in increasing order (non-empty).
     rows : numpy.ndarray
         Number of rows with each distinct score.
+    calibration : numpy.ndarray, optional
+        The calibration bin of each distinct value, when the caller has it already.
 
     Returns
     -------
@@ -77,7 +79,7 @@ def score_cells(unique: np.ndarray, rows: np.ndarray) -> np.ndarray:
     quantile_u = np.floor(rows_before * (MAX_SCORE_CELLS / rows.sum())).astype(np.int64)
     # Both parts of the key are non-decreasing along the sorted values, so each new key
     # value starts the next cell (what np.unique's inverse gives, without a sort).
-    key = _calibration_bin(unique) * (MAX_SCORE_CELLS + 1) + quantile_u
+    key = (_calibration_bin(unique) if calibration is None else calibration) * (MAX_SCORE_CELLS + 1) + quantile_u
     cell_u = np.zeros(len(unique), dtype=np.int64)
     np.cumsum(key[1:] != key[:-1], out=cell_u[1:])
     return cell_u
@@ -118,9 +120,7 @@ def summarise_scores(
         )
         return undefined_summary(reason, n_resamples=n_resamples)
 
-    unique, inverse = np.unique(scores, return_inverse=True)
-    pos_u = np.bincount(inverse, weights=labels, minlength=len(unique))
-    neg_u = np.bincount(inverse, minlength=len(unique)) - pos_u
+    unique, neg_u, pos_u = _distinct_scores(scores, labels)
     auc = float(_auc_from_histogram(neg_u, pos_u))
     mean_score = float(np.mean(scores))
 
@@ -131,6 +131,37 @@ def summarise_scores(
     ece = float(np.abs(bin_score - bin_pos).sum() / n)
     return finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, auc=auc, mean_score=mean_score, ece=ece,
                           n=n, n_resamples=n_resamples, rng=rng, where=where)
+
+
+def _distinct_scores(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct scores in increasing order, and the negative and positive rows of each (float64).
+
+    What ``np.unique(scores, return_inverse=True)`` and bincounts of the labels give. For 0/1
+    labels and scores in [0, 2) (probabilities; no NaN, no -0.0) it takes one integer sort
+    instead of the argsort behind ``return_inverse``: the bits of such a float, read as an
+    integer, order like the float and leave the lowest bit free after a shift, so each row
+    is the key ``bits * 2 + label``; equal scores are then one run of keys, the label in the
+    lowest bit.
+    """
+    bits = np.ascontiguousarray(scores, dtype=np.float64).view(np.int64)
+    positive = labels == 1
+    if (positive | (labels == 0)).all() and bits.min() >= 0 and bits.max() < (1 << 62):
+        keys = bits << 1
+        keys |= positive
+        keys.sort()
+        is_positive = keys & 1
+        keys >>= 1
+        n = len(keys)
+        new_value = np.empty(n, dtype=bool)
+        new_value[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=new_value[1:])
+        starts = np.flatnonzero(new_value)
+        pos_u = np.add.reduceat(is_positive, starts).astype(np.float64)
+        rows = np.diff(np.append(starts, n))
+        return keys[starts].view(np.float64), rows - pos_u, pos_u
+    unique, inverse = np.unique(scores, return_inverse=True)
+    pos_u = np.bincount(inverse, weights=labels, minlength=len(unique))
+    return unique, np.bincount(inverse, minlength=len(unique)) - pos_u, pos_u
 
 
 def undefined_summary(reason: str, *, n_resamples: int) -> ScoreSummary:
@@ -168,7 +199,7 @@ def finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, *, auc: floa
         return ScoreSummary(values, reasons, {}, reliability)
 
     cal_u = _calibration_bin(unique)
-    cell_u = score_cells(unique, pos_u + neg_u)
+    cell_u = score_cells(unique, pos_u + neg_u, cal_u)
     n_cells = int(cell_u.max()) + 1
     hist = np.stack(
         [np.bincount(cell_u, weights=neg_u, minlength=n_cells),
