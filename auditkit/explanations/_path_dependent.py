@@ -60,9 +60,10 @@ def tree_covers(estimator, n_trees: int, n_nodes: int) -> np.ndarray:
 def path_dependent_rows(trees, max_rows: int) -> int:
     """How many rows to explain: Algorithm 2 costs about leaves x depth^2 per row, so deep forests
     (a random forest grown to purity has thousands of leaves per tree) get fewer rows."""
-    left = trees.children_left[: trees.n_trees]
-    leaves = int((left >= 0).sum()) + trees.n_trees
-    depth = max(1, _max_depth(left, trees.children_right[: trees.n_trees]))
+    from ._tree_kernel import tree_depth
+
+    leaves = int((trees.children_left[: trees.n_trees] >= 0).sum()) + trees.n_trees
+    depth = max(1, tree_depth(trees.children_left, trees.children_right, trees.n_trees))
     affordable = int(WORK_BUDGET / (leaves * depth * depth))
     return min(max_rows, max(MIN_ROWS, affordable))
 
@@ -93,6 +94,7 @@ def path_dependent_shap(trees, covers: np.ndarray, X: np.ndarray, groups: np.nda
     if getattr(trees, "has_categorical", False):
         raise NotPathDependent("the model splits natively on categorical features")
     from ._path_dependent_kernel import expected_value, shap_rows
+    from ._tree_kernel import tree_depth
 
     values = np.ascontiguousarray(trees.values[:, :, output], dtype=np.float64)
     left = np.ascontiguousarray(trees.children_left[: trees.n_trees], dtype=np.int64)
@@ -102,23 +104,8 @@ def path_dependent_shap(trees, covers: np.ndarray, X: np.ndarray, groups: np.nda
     thresholds = np.ascontiguousarray(trees.thresholds[: trees.n_trees], dtype=np.float64)
     covers = np.ascontiguousarray(covers, dtype=np.float64)
     node_groups = np.where(features >= 0, np.asarray(groups, dtype=np.int64)[np.maximum(features, 0)], -1)
-    depth = _max_depth(left, right)
+    depth = tree_depth(left, right, left.shape[0])
     phi = shap_rows(np.ascontiguousarray(X, dtype=np.float64), left, right, default, features,
                     np.ascontiguousarray(node_groups), thresholds, values[: trees.n_trees], covers, int(n_groups),
                     depth)
     return phi, float(expected_value(left, right, values[: trees.n_trees], covers))
-
-
-def _max_depth(left: np.ndarray, right: np.ndarray) -> int:
-    """The deepest root-to-leaf path over every tree (edges)."""
-    deepest = 0
-    for t in range(left.shape[0]):
-        stack = [(0, 0)]
-        while stack:
-            node, d = stack.pop()
-            if left[t, node] < 0:
-                deepest = max(deepest, d)
-                continue
-            stack.append((int(left[t, node]), d + 1))
-            stack.append((int(right[t, node]), d + 1))
-    return deepest

@@ -49,6 +49,17 @@ def _category_left(value, bits, default_left):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _goes_left(value, is_cat, bits, node, default_left, threshold):
+    """Whether a value goes to the left child of ``node``: category membership (``bits[node]``,
+    read only at a categorical node), the default for a missing value, else ``value <= threshold``."""
+    if is_cat:
+        return _category_left(value, bits[node], default_left)
+    if np.isnan(value):
+        return default_left
+    return value <= threshold
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _popcount(v):
     c = 0
     while v:
@@ -200,12 +211,7 @@ def _split(nd, f, s, known, k_child, cur, base, left, right, default, threshold,
     brow = BT[f]
     for j in range(m):
         value = brow[j]
-        if is_cat:
-            goes = _category_left(value, category_bits[nd], default_left)
-        elif np.isnan(value):
-            goes = default_left
-        else:
-            goes = value <= thr
+        goes = _goes_left(value, is_cat, category_bits, nd, default_left, thr)
         p = pb[cur, j]
         ok_side = 0 if goes else 1
         p_ok = p if known else p | bit
@@ -235,12 +241,7 @@ def _split(nd, f, s, known, k_child, cur, base, left, right, default, threshold,
     for a in range(nx_of[cur]):
         i = xi[cur, a]
         value = xrow[i]
-        if is_cat:
-            goes = _category_left(value, category_bits[nd], default_left)
-        elif np.isnan(value):
-            goes = default_left
-        else:
-            goes = value <= thr
+        goes = _goes_left(value, is_cat, category_bits, nd, default_left, thr)
         c = xc[cur, a]
         for side in range(2):
             if not (want0 if side == 0 else want1):
@@ -534,12 +535,8 @@ def _predict_all(left, right, default, features, thresholds, categorical, catego
             while left[t, node] >= 0:
                 value = X[i, features[t, node]]
                 default_left = default[t, node] == left[t, node]
-                if has_categorical and categorical[t, node]:
-                    goes = _category_left(value, category_bits[t, node], default_left)
-                elif np.isnan(value):
-                    goes = default_left
-                else:
-                    goes = value <= thresholds[t, node]
+                goes = _goes_left(value, has_categorical and categorical[t, node], category_bits[t], node,
+                                  default_left, thresholds[t, node])
                 node = left[t, node] if goes else right[t, node]
             for o in range(n_out):
                 total[i, o] += values[t, node, o]
