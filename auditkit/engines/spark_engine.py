@@ -39,17 +39,17 @@ class SparkEngine:
         evidence=frozenset({"contract", "data_bias", "drift", "fairness", "comparison", "packs", "explanations"}))
 
     # ---- data
-    def _frame(self, policy):
+    def columns(self, policy) -> list[str]:
         from ..spark import read_table, session
 
-        return read_table(session(), policy.data.location)
-
-    def columns(self, policy) -> list[str]:
-        return [str(c) for c in self._frame(policy).columns]
+        # the names only: no scan of a CSV file to infer its types (read does that, once)
+        return [str(c) for c in read_table(session(), policy.data.location, infer_schema=False).columns]
 
     def read(self, policy, say) -> AuditData:
+        from ..spark import read_table, session
+
         say(f"reading {policy.data.location} with Spark")
-        sdf = self._frame(policy)
+        sdf = read_table(session(), policy.data.location)
         local = policy.data.path if policy.data.path.is_file() else None
         return AuditData(native=sdf, columns=tuple(str(c) for c in sdf.columns), rows=int(sdf.count()),
                          shown_path=policy_relative(policy.data.location, policy.folder), local_file=local)

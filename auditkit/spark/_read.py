@@ -20,7 +20,7 @@ def _kind(source: str) -> str:
     return "table"
 
 
-def read_table(spark, source, *, kind: str | None = None):
+def read_table(spark, source, *, kind: str | None = None, infer_schema: bool = True):
     """Read a Parquet file or folder, a CSV file with a header, or a catalog table.
 
     Parameters
@@ -31,6 +31,9 @@ def read_table(spark, source, *, kind: str | None = None):
         ``data/x.csv.gz``, or a table name such as ``lake.credit``.
     kind : {"parquet", "csv", "table"}, optional
         Overrides the guess from the name.
+    infer_schema : bool
+        Let Spark infer CSV column types, which scans the whole file; without it the
+        columns are text and only the header is read (enough for the column names).
 
     Returns
     -------
@@ -46,7 +49,7 @@ def read_table(spark, source, *, kind: str | None = None):
     kind = kind or _kind(source)
     try:
         if kind == "csv":
-            return spark.read.option("header", True).option("inferSchema", True).csv(source)
+            return spark.read.option("header", True).option("inferSchema", infer_schema).csv(source)
         if kind == "parquet":
             return spark.read.parquet(source)
         if kind == "table":
