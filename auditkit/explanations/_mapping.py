@@ -111,14 +111,19 @@ def infer_column_map(
     depends = np.zeros((n_raw, n_out), dtype=bool)
     probe = _probe_rows(transformed, rng=rng, n_random=n_probe)
     base = transformed[probe]
+    # Two rounds of swaps: in each, raw column j of the probed rows is taken from other
+    # rows, one block of rows per (round, j), all transformed in one call.
     identity = np.tile(probe[:, None], (1, n_raw))
+    blocks = []
     for _ in range(2):
         partner = rng.permutation(n)[: len(probe)]
         for j in range(n_raw):
             positions = identity.copy()
             positions[:, j] = partner
-            swapped = transform(mix_rows(pool, positions))
-            depends[j] |= ~_same(swapped, base).all(axis=0)
+            blocks.append(positions)
+    swapped = transform(mix_rows(pool, np.concatenate(blocks)))
+    for b, block in enumerate(np.split(swapped, len(blocks))):
+        depends[b % n_raw] |= ~_same(block, base).all(axis=0)
     owners = depends.sum(axis=0)
     if (owners > 1).any():
         t = int(np.flatnonzero(owners > 1)[0])

@@ -327,3 +327,40 @@ def test_xgboost_is_exact_on_its_trees():
     phi = grouped_tree_shap(trees, rows, background, np.arange(3), 3, output=0)
     for i in range(3):
         np.testing.assert_allclose(phi[i], brute_force(trees, rows[i], background, np.arange(3), 3), atol=EXACT)
+
+
+def test_leaves_shifted_by_their_most_common_value_give_the_same_values():
+    """A fully grown forest's leaves are worth 0 or 1: whichever class is explained, the kernel
+    shifts each tree so that the more common value is 0 (Shapley values ignore a constant)."""
+    from auditkit.explanations._tree_kernel import _shift_to_zero
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + rng.normal(scale=0.5, size=300) > 0.8).astype(int)
+    model = RandomForestClassifier(n_estimators=6, random_state=0).fit(X, y)
+    trees = parse_trees(model)
+    left, right = trees.children_left[: trees.n_trees], trees.children_right[: trees.n_trees]
+    changed = [
+        (_shift_to_zero(trees.values[: trees.n_trees, :, output].copy(), left, right)
+         != trees.values[: trees.n_trees, :, output]).any()
+        for output in (0, 1)
+    ]
+    assert any(changed)  # the class whose pure leaves are mostly worth 1 is shifted
+    rows, background = as_tree_input(trees, X[:30]), as_tree_input(trees, X[100:140])
+    groups = np.array([0, 0, 1, 2, 2])
+    for output in (0, 1):
+        phi = grouped_tree_shap(trees, rows, background, groups, 3, output=output)
+        reference = grouped_tree_shap_numpy(trees, rows, background, groups, 3, output=output)
+        np.testing.assert_allclose(phi, reference, rtol=0, atol=1e-12)
+
+
+def test_shift_ignores_the_padding_of_smaller_trees():
+    from auditkit.explanations._tree_kernel import _shift_to_zero
+
+    # Tree 0: a root with two leaves worth 3 and 3; tree 1: one leaf worth 2, padded with -1
+    # nodes worth 0 that are no leaves of it.
+    left = np.array([[1, -1, -1], [-1, -1, -1]])
+    right = np.array([[2, -1, -1], [-1, -1, -1]])
+    values = np.array([[0.0, 3.0, 3.0], [2.0, 0.0, 0.0]])
+    shifted = _shift_to_zero(values.copy(), left, right)
+    np.testing.assert_array_equal(shifted, [[-3.0, 0.0, 0.0], [0.0, -2.0, -2.0]])
