@@ -16,7 +16,7 @@ from ._fast import Attribution, FastPathUnavailable, explain_fast, parse_tree_mo
 from ._output import OutputSpec, refine_margin, resolve_outputs
 from ._progress import resolve_progress
 from ._result import ExplanationResult
-from ._sampling import RowSample, group_labels, sample_background, sample_rows
+from ._sampling import GroupCodes, RowSample, group_codes, sample_background, sample_rows
 from ._select import AGNOSTIC, TREE, plan_for
 from ._threads import single_threaded
 from ._path_dependent import path_dependent_rows
@@ -152,7 +152,7 @@ def _explain(
     X = _model_frame(model, X)
     show = resolve_progress(progress)
     rng = np.random.default_rng(seed)
-    labels = group_labels(sensitive_features, X.index, intersections)
+    groups = group_codes(sensitive_features, X.index, intersections)
     sensitive = _sensitive_frame(sensitive_features, X.index)
     candidates, positive = resolve_outputs(model, positive_class)
     plan = plan_for(model)
@@ -160,7 +160,7 @@ def _explain(
         plan,
         candidates,
         X,
-        labels,
+        groups,
         rng=rng,
         max_rows=max_rows,
         max_background=max_background,
@@ -183,7 +183,7 @@ def _explain(
     uniform = sample.uniform if sample.uniform.any() else np.ones(n, dtype=bool)
 
     importance_frame = importance(values[uniform], list(features), rng=rng)
-    row_labels = labels.iloc[sample.positions]
+    row_labels = groups.labels_at(sample.positions)
     by_group_frame = by_group(values, list(features), row_labels)
     proxy_rows = np.sort(rng.choice(len(X), size=min(len(X), PROXY_ROWS), replace=False))
     proxies_frame = proxies(
@@ -246,7 +246,7 @@ class _Run:
     max_background: int
 
 
-def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, min_group_rows, seed, progress,
+def _attribute(plan, candidates, X, groups: GroupCodes, *, rng, max_rows, max_background, min_group_rows, seed, progress,
                algorithm="interventional"):
     """Run the plan's fast path, falling back to the model-agnostic explainer.
 
@@ -268,7 +268,7 @@ def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, mi
                     rows, background_rows = budget_for(trees, max_rows=max_rows, max_background=max_background)
                     if algorithm == PATH_DEPENDENT:
                         rows = path_dependent_rows(trees, max_rows)
-                sample, background = _draw(labels, rng, rows, background_rows, min_group_rows)
+                sample, background = _draw(groups, rng, rows, background_rows, min_group_rows)
                 pool = _pool(X, sample.positions, background)
                 attribution = explain_fast(
                     plan,
@@ -307,7 +307,7 @@ def _attribute(plan, candidates, X, labels, *, rng, max_rows, max_background, mi
             f"Model-agnostic explanations are slow, so at most {rows} rows and "
             f"{background_rows} background rows were used."
         )
-    sample, background = _draw(labels, rng, rows, background_rows, min_group_rows)
+    sample, background = _draw(groups, rng, rows, background_rows, min_group_rows)
     pool = _pool(X, sample.positions, background)
     attribution = _explain_agnostic(candidates, pool, len(sample.positions), seed=seed, progress=progress)
     return _Run(attribution, sample, background, pool, notes, rows, background_rows)
@@ -357,9 +357,10 @@ def _sensitive_frame(sensitive_features: Any, index: pd.Index) -> pd.DataFrame:
     return frame.rename(columns=str)
 
 
-def _draw(labels, rng, max_rows, max_background, min_group_rows):
-    sample = sample_rows(labels, max_rows=max_rows, min_group_rows=min_group_rows, rng=rng)
-    background = sample_background(len(labels), max_background=max_background, rng=rng)
+def _draw(groups: GroupCodes, rng, max_rows, max_background, min_group_rows):
+    """The explained rows (a stratified sample) and the background rows."""
+    sample = sample_rows(groups, max_rows=max_rows, min_group_rows=min_group_rows, rng=rng)
+    background = sample_background(len(groups), max_background=max_background, rng=rng)
     return sample, background
 
 

@@ -40,14 +40,25 @@ def _auc_from_histogram(negatives: np.ndarray, positives: np.ndarray) -> np.ndar
     n_pos = positives.sum(axis=-1)
     n_neg = negatives.sum(axis=-1)
     negatives_below = np.cumsum(negatives, axis=-1) - negatives
-    wins = (positives * negatives_below).sum(axis=-1) + 0.5 * (positives * negatives).sum(axis=-1)
+    if negatives.ndim == 1 and n_pos * n_neg < 2.0**53:
+        # Whole counts: every product and partial sum is a whole number of at most
+        # n_pos * n_neg, exact below 2**53, so a sum of products without a temporary array
+        # gives the sums exactly, whatever its order of summation (einsum, not a BLAS dot,
+        # whose threads would compete for the cores).
+        wins = np.einsum("i,i->", positives, negatives_below) + 0.5 * np.einsum("i,i->", positives, negatives)
+    else:
+        wins = (positives * negatives_below).sum(axis=-1) + 0.5 * (positives * negatives).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         auc = wins / (n_pos * n_neg)
     return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
 
 
 def _calibration_bin(scores: np.ndarray) -> np.ndarray:
-    return np.clip(np.floor(scores * CALIBRATION_BINS), 0, CALIBRATION_BINS - 1).astype(np.int64)
+    """``clip(floor(scores * CALIBRATION_BINS), 0, CALIBRATION_BINS - 1)`` as int64: clipped
+    first, the value is in [0, CALIBRATION_BINS - 1], where truncation is the floor."""
+    bins = scores * CALIBRATION_BINS
+    np.clip(bins, 0, CALIBRATION_BINS - 1, out=bins)
+    return bins.astype(np.int64)
 
 
 def score_cells(unique: np.ndarray, rows: np.ndarray, calibration: np.ndarray | None = None) -> np.ndarray:
@@ -71,18 +82,49 @@ def score_cells(unique: np.ndarray, rows: np.ndarray, calibration: np.ndarray | 
     numpy.ndarray
         int64 cell index per distinct value, non-decreasing, starting at 0.
     """
+    starts = _cell_starts(unique, rows, calibration)
+    return np.repeat(np.arange(len(starts)), np.diff(starts, append=len(unique)))
+
+
+def _cell_starts(unique: np.ndarray, rows: np.ndarray, calibration: np.ndarray | None = None) -> np.ndarray:
+    """Position of the first distinct value of every cell of :func:`score_cells`.
+
+    A cell is a run of consecutive distinct values with one key (calibration bin, quantile
+    cell); both parts never decrease along the sorted values, so the cells start where
+    either part rises, found by binary searches instead of a pass per part.
+    """
     if len(unique) <= MAX_SCORE_CELLS:
         return np.arange(len(unique))
-    # Quantile cell of each distinct value from the cumulative row count, which
-    # avoids another pass over the rows.
-    rows_before = np.cumsum(rows) - rows
-    quantile_u = np.floor(rows_before * (MAX_SCORE_CELLS / rows.sum())).astype(np.int64)
-    # Both parts of the key are non-decreasing along the sorted values, so each new key
-    # value starts the next cell (what np.unique's inverse gives, without a sort).
-    key = (_calibration_bin(unique) if calibration is None else calibration) * (MAX_SCORE_CELLS + 1) + quantile_u
-    cell_u = np.zeros(len(unique), dtype=np.int64)
-    np.cumsum(key[1:] != key[:-1], out=cell_u[1:])
-    return cell_u
+    # Quantile cell of each distinct value from the rows before it (the cumulative row count
+    # minus its own rows, as whole numbers exact), which avoids another pass over the rows.
+    cumulative = np.cumsum(rows)
+    scale = MAX_SCORE_CELLS / rows.sum()
+
+    def quantile(i: int) -> int:
+        return int((cumulative[i] - rows[i]) * scale)  # non-negative: truncation is the floor
+
+    def calibration_bin(i: int) -> int:
+        return int(calibration[i]) if calibration is not None else int(_calibration_bin(unique[i : i + 1])[0])
+
+    rises = _rises(quantile, len(unique)) | _rises(calibration_bin, len(unique))
+    return np.array(sorted(rises | {0}), dtype=np.int64)
+
+
+def _rises(key, n: int) -> set[int]:
+    """Positions ``i`` in ``[1, n)`` where a non-decreasing integer ``key(i)`` is above ``key(i - 1)``."""
+    rises = set()
+    start, value = 0, key(0)
+    while value != key(n - 1):
+        low, high = start, n - 1  # key(low) == value < key(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if key(middle) == value:
+                low = middle
+            else:
+                high = middle
+        rises.add(high)
+        start, value = high, key(high)
+    return rises
 
 
 def summarise_scores(
@@ -149,19 +191,38 @@ def _distinct_scores(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
         keys = bits << 1
         keys |= positive
         keys.sort()
-        is_positive = keys & 1
-        keys >>= 1
-        n = len(keys)
-        new_value = np.empty(n, dtype=bool)
-        new_value[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=new_value[1:])
-        starts = np.flatnonzero(new_value)
-        pos_u = np.add.reduceat(is_positive, starts).astype(np.float64)
-        rows = np.diff(np.append(starts, n))
-        return keys[starts].view(np.float64), rows - pos_u, pos_u
+        return _runs_of_scores(keys)
     unique, inverse = np.unique(scores, return_inverse=True)
     pos_u = np.bincount(inverse, weights=labels, minlength=len(unique))
     return unique, np.bincount(inverse, minlength=len(unique)) - pos_u, pos_u
+
+
+def _runs_of_scores(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct scores of sorted keys ``score bits * 2 + label``, and the negative and
+    positive rows of each (float64).
+
+    Each score is one run of keys, its negatives first. A run whose first key is a positive
+    is all positives, one whose last key is a negative all negatives; in a run of both, the
+    first positive is found by a binary search.
+    """
+    n = len(keys)
+    values = keys >> 1
+    new_value = np.empty(n, dtype=bool)
+    new_value[0] = True
+    np.not_equal(values[1:], values[:-1], out=new_value[1:])
+    if new_value.all():  # every score distinct (continuous scores): one row per run
+        pos_u = (keys & 1).astype(np.float64)
+        return values.view(np.float64), 1.0 - pos_u, pos_u
+    starts = np.flatnonzero(new_value)
+    ends = np.append(starts[1:], n)
+    rows = ends - starts
+    first_positive = (keys[starts] & 1).astype(bool)
+    last_positive = (keys[ends - 1] & 1).astype(bool)
+    positives = np.where(first_positive, rows, 0)
+    mixed = np.flatnonzero(last_positive & ~first_positive)
+    positives[mixed] = ends[mixed] - np.searchsorted(keys, keys[ends[mixed] - 1], side="left")
+    pos_u = positives.astype(np.float64)
+    return values[starts].view(np.float64), rows - pos_u, pos_u
 
 
 def undefined_summary(reason: str, *, n_resamples: int) -> ScoreSummary:
@@ -198,14 +259,11 @@ def finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, *, auc: floa
     if not n_resamples:
         return ScoreSummary(values, reasons, {}, reliability)
 
-    cal_u = _calibration_bin(unique)
-    cell_u = score_cells(unique, pos_u + neg_u, cal_u)
-    n_cells = int(cell_u.max()) + 1
-    hist = np.stack(
-        [np.bincount(cell_u, weights=neg_u, minlength=n_cells),
-         np.bincount(cell_u, weights=pos_u, minlength=n_cells)],
-        axis=-1,
-    )
+    starts = _cell_starts(unique, pos_u + neg_u)
+    n_cells = len(starts)
+    cell_u = np.repeat(np.arange(n_cells), np.diff(starts, append=len(unique)))
+    # Whole counts per cell: exact in any order of summation.
+    hist = np.stack([np.add.reduceat(neg_u, starts), np.add.reduceat(pos_u, starts)], axis=-1)
     score_sums = np.stack(
         [np.bincount(cell_u, weights=neg_u * unique, minlength=n_cells),
          np.bincount(cell_u, weights=pos_u * unique, minlength=n_cells)],
@@ -213,8 +271,7 @@ def finish_summary(unique, neg_u, pos_u, bin_n, bin_score, bin_pos, *, auc: floa
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         cell_mean = np.where(hist > 0, score_sums / hist, 0.0)
-    cell_cal = np.zeros(n_cells, dtype=np.int64)
-    cell_cal[cell_u] = cal_u
+    cell_cal = _calibration_bin(unique[starts])  # a cell never straddles a calibration bin
 
     draws = count_replicates(np.rint(hist).astype(np.int64), n_resamples=n_resamples, rng=rng)
     draws = draws.astype(np.float64)

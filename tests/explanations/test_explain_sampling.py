@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditkit.errors import ExplanationError
-from auditkit.explanations._sampling import group_labels, sample_background, sample_rows
+from auditkit.explanations._sampling import group_codes, sample_background, sample_rows
 
 
-def labels_for(n: int, seed: int = 0) -> pd.DataFrame:
+def groups_for(n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     sensitive = pd.DataFrame(
         {
@@ -20,12 +20,16 @@ def labels_for(n: int, seed: int = 0) -> pd.DataFrame:
             "race": rng.choice(["a", "b", "c", "d"], n, p=[0.9, 0.07, 0.02, 0.01]),
         }
     )
-    return group_labels(sensitive, sensitive.index, intersections=[("sex", "race")])
+    return group_codes(sensitive, sensitive.index, intersections=[("sex", "race")])
+
+
+def all_labels(groups) -> pd.DataFrame:
+    return groups.labels_at(np.arange(len(groups)))
 
 
 def test_labels_are_strings_with_missing_and_intersections():
     sensitive = pd.DataFrame({"sex": ["f", None, "m"], "age": [20.0, np.nan, 70.0]}, index=[5, 6, 7])
-    labels = group_labels(sensitive, pd.Index([5, 6, 7]), intersections=[("sex", "age")])
+    labels = all_labels(group_codes(sensitive, pd.Index([5, 6, 7]), intersections=[("sex", "age")]))
     assert list(labels.columns) == ["sex", "age", "sex & age"]
     assert labels.loc[6].tolist() == ["(missing)", "(missing)", "(missing) & (missing)"]
     assert labels.loc[5, "sex & age"] == "f & 20.0"
@@ -34,18 +38,19 @@ def test_labels_are_strings_with_missing_and_intersections():
 def test_unknown_intersection_column_is_an_error():
     sensitive = pd.DataFrame({"sex": ["f", "m"]})
     with pytest.raises(ExplanationError, match="not a sensitive feature"):
-        group_labels(sensitive, sensitive.index, intersections=[("sex", "race")])
+        group_codes(sensitive, sensitive.index, intersections=[("sex", "race")])
 
 
 def test_misaligned_sensitive_features_is_an_error():
     sensitive = pd.DataFrame({"sex": ["f", "m"]}, index=[10, 11])
     with pytest.raises(ExplanationError, match="not aligned"):
-        group_labels(sensitive, pd.Index([0, 1]))
+        group_codes(sensitive, pd.Index([0, 1]))
 
 
 def test_budget_and_group_minimums():
-    labels = labels_for(20_000)
-    sample = sample_rows(labels, max_rows=500, min_group_rows=20, rng=np.random.default_rng(0))
+    groups = groups_for(20_000)
+    labels = all_labels(groups)
+    sample = sample_rows(groups, max_rows=500, min_group_rows=20, rng=np.random.default_rng(0))
     assert len(sample.positions) <= 500
     assert len(np.unique(sample.positions)) == len(sample.positions)
     chosen = labels.iloc[sample.positions]
@@ -61,8 +66,7 @@ def test_budget_and_group_minimums():
 
 
 def test_small_data_is_explained_entirely():
-    labels = labels_for(50)
-    sample = sample_rows(labels, max_rows=100, min_group_rows=20, rng=np.random.default_rng(0))
+    sample = sample_rows(groups_for(50), max_rows=100, min_group_rows=20, rng=np.random.default_rng(0))
     assert sample.positions.tolist() == list(range(50))
     assert sample.uniform.all()
 
@@ -85,8 +89,9 @@ def test_sampling_properties(n, max_rows, min_group_rows, n_groups, seed):
     rng = np.random.default_rng(seed)
     weights = rng.dirichlet(np.ones(n_groups))
     sensitive = pd.DataFrame({"g": rng.choice(n_groups, n, p=weights)})
-    labels = group_labels(sensitive, sensitive.index)
-    sample = sample_rows(labels, max_rows=max_rows, min_group_rows=min_group_rows, rng=rng)
+    groups = group_codes(sensitive, sensitive.index)
+    labels = all_labels(groups)
+    sample = sample_rows(groups, max_rows=max_rows, min_group_rows=min_group_rows, rng=rng)
     assert len(sample.positions) <= max_rows
     if n <= max_rows:
         assert len(sample.positions) == n
@@ -98,3 +103,30 @@ def test_sampling_properties(n, max_rows, min_group_rows, n_groups, seed):
     if needed <= max_rows:
         for group, size in sizes.items():
             assert chosen.get(group, 0) >= min(min_group_rows, size)
+
+
+def row_by_row_labels(sensitive: pd.DataFrame, intersections) -> dict[str, list[str]]:
+    """The definition: ``str(value)`` per row, ``"(missing)"`` for a missing value, parts joined by " & "."""
+    labels = {name: ["(missing)" if pd.isna(v) else str(v) for v in sensitive[name].astype(object)]
+              for name in sensitive.columns}
+    for combo in intersections:
+        labels[" & ".join(combo)] = [" & ".join(parts) for parts in zip(*(labels[c] for c in combo))]
+    return labels
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["a", None, "(missing)", "b", "a"], dtype="str"),  # text read from Parquet, a literal "(missing)"
+    pd.Series(["a", 1, 1.0, True, None], dtype=object),           # equal values with different text
+    pd.Series([0.0, -0.0, np.nan, 2.0, 0.0]),                      # 0.0 and -0.0 are two labels
+    pd.Series([3, 1, 3, 2, 1]),
+    pd.Series(["a & b", "a", "a", "x", "a & b"]).astype("category"),
+])
+def test_codes_are_the_factorized_labels_of_each_row(values):
+    sensitive = pd.DataFrame({"s": values, "t": pd.Series(["c", "b & c", "b & c", "c", "z"], dtype="str")})
+    intersections = [("s", "t")]
+    groups = group_codes(sensitive, sensitive.index, intersections=intersections)
+    for name, expected in row_by_row_labels(sensitive, intersections).items():
+        codes, uniques = pd.factorize(np.array(expected, dtype=object))
+        assert groups.codes[name].tolist() == codes.tolist(), name
+        assert groups.labels[name].tolist() == list(uniques), name
+    assert all_labels(groups)["s & t"].tolist() == row_by_row_labels(sensitive, intersections)["s & t"]
