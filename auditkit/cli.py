@@ -175,6 +175,58 @@ def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on
 
 
 @cli.command()
+@click.argument("policy", default="audit.yaml", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="remedy", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for remedies.csv, remedies.json and the chosen candidate's model file and policy snippet.")
+@click.option("--candidate", metavar="ID",
+              help="Write this candidate (an id of the table) instead of the most accurate one that passes.")
+@click.option("--data", type=click.Path(path_type=Path), help="Search on this data file instead of the policy's data.path.")
+@click.option("--model", type=click.Path(path_type=Path), help="Remedy this model file instead of the policy's model.")
+@click.option("--trust-model", is_flag=True, help="Trust every type in the model file (allows pickle/joblib). Only for files you trust.")
+@click.option("--no-explain", is_flag=True, help="Skip SHAP explanations (no proxy candidates then).")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seed of the folds, the bootstrap and the random draws: the same seed gives the same results.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the outcome line only.")
+def remedy(policy, out_dir, candidate, data, model, trust_model, no_explain, seed, quiet):
+    """Search remedies for the fairness rules POLICY's audit fails, and write the chosen one.
+
+    Every candidate is fitted on part of the audit rows and judged by the policy's own rules
+    on the rows it was not fitted on. Nothing is applied: the chosen candidate is written as a
+    model file (.skops) with a policy snippet, to audit again with `audit check --model`.
+    Exits 0 when the written candidate passes every failing rule (or there is nothing to
+    remedy), 1 when no candidate does, 2 when the search could not be carried out.
+    """
+    from .outputs import write_folder
+    from .remediation._api import search_remedies
+    from .remediation._files import remedy_files
+    from .report.terminal import remedy_summary
+
+    result = search_remedies(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
+                             seed=seed, progress=_stage_reporter(quiet), command=_command_line())
+    found = result.remedies
+    if found is None or not found.failing_rules:
+        click.echo(term("nothing to remedy: no fairness rule fails or is inconclusive"))
+        _exit(EXIT_PASSED)
+    if candidate is not None:
+        try:
+            chosen = found.candidate(candidate)
+        except KeyError as exc:
+            raise click.BadParameter(one_line(exc.args[0]), param_hint="--candidate") from None
+        if not chosen.writable:
+            raise click.BadParameter(f"candidate {chosen.id!r} cannot be written as a model file ({chosen.how_to_apply})",
+                                     param_hint="--candidate")
+    elif found.candidate("current").passes:
+        chosen = None  # nothing blocks as audited: only the table, for the inconclusive rules
+    else:
+        chosen = found.best()
+    write_folder(out_dir, remedy_files(found, chosen, policy_name=result.policy.name),
+                           hint="choose another folder with --out")
+    click.echo(remedy_summary(found, chosen, out_dir, quiet=quiet))
+    clears = chosen.passes if chosen is not None else found.candidate("current").passes
+    _exit(EXIT_PASSED if clears else EXIT_FAILED)
+
+
+@cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--contract", required=True, type=click.Path(path_type=Path), help="The pandera YAML contract.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,

@@ -205,6 +205,11 @@ def _reason(exc: BaseException) -> str:
 
 # ---------------------------------------------------------------------------- skops
 
+#: auditkit's own estimator types, trusted by name in a skops file: the remedy wrapper
+#: (:mod:`auditkit.remediation._models`), whose code is auditkit's; the model it wraps is
+#: checked type by type like any other.
+AUDITKIT_TYPES = frozenset({"auditkit.remediation._models.GroupThresholdClassifier"})
+
 
 def _load_skops(handle, path: Path, size: int, trust) -> tuple[Any, tuple[str, ...], str]:
     check_skops_archive(handle, size, path)
@@ -220,7 +225,7 @@ def _load_skops(handle, path: Path, size: int, trust) -> tuple[Any, tuple[str, .
     if trust is True:
         allowed = untrusted
     else:
-        allowed = [t for t in untrusted if t in set(trust or ())]
+        allowed = [t for t in untrusted if t in set(trust or ()) or t in AUDITKIT_TYPES]
         refused = [t for t in untrusted if t not in allowed]
         if refused:
             shown = ", ".join(short_repr(t, 120)[1:-1] for t in refused[:20]) + (" …" if len(refused) > 20 else "")

@@ -41,6 +41,7 @@ class AuditResult:
     provenance: Mapping[str, Any]
     fail_on: str = "error"
     warnings: tuple[str, ...] = field(default=())
+    remedies: Any = None  # RemedyResult when a fairness rule failed (or the policy asked)
 
     @property
     def status(self) -> str:
@@ -113,6 +114,7 @@ class AuditResult:
             if plugin.results_key is not None:
                 evidence = self.evidence.pack(name)
                 document[plugin.results_key] = evidence.to_dict() if evidence is not None else None
+        document["remedies"] = self.remedies.to_dict() if self.remedies is not None else None
         document.update({"explanations": explanations, "warnings": list(self.warnings),
                          "provenance": dict(self.provenance)})
         return document
@@ -181,7 +183,7 @@ def run_audit(
         :mod:`auditkit.errors` for the subclasses.
     """
     from .provenance import now_iso
-    from .stages import contract, data_bias, drift, explain as explaining, fairness, gate, packs, predict, summary
+    from .stages import contract, data_bias, drift, explain as explaining, fairness, gate, packs, predict, remedies, summary
     from .stages.data import read_data
     from .stages.plan import plan_audit
 
@@ -198,13 +200,14 @@ def run_audit(
     explained = explaining.explain_candidate(plan, rows, predicted)
     verdict, evidence = gate.judge(plan, contract=contract_result, data_bias=bias, drift=drifted, fairness=fair,
                                    explanations=explained, packs=pack_results)
+    remedied = remedies.search(plan, rows, predicted, verdict, evidence, explained)
     return AuditResult(
         policy=plan.policy, gate=verdict, evidence=evidence, explanation_status=explained.status,
         data_summary=summary.data_summary(plan, rows, predicted, explained),
         model_summary=summary.model_summary(plan, plan.policy.model, predicted.candidate),
         champion_summary=summary.model_summary(plan, plan.policy.champion, predicted.champion),
         provenance=summary.provenance(plan, rows, predicted, started=started),
-        fail_on=fail_on, warnings=drifted.warnings)
+        fail_on=fail_on, warnings=drifted.warnings, remedies=remedied)
 
 
 def _champion_dict(comparison, summary) -> dict | None:

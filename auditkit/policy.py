@@ -111,6 +111,24 @@ class ExplainSpec:
 
 
 @dataclass(frozen=True)
+class RemediesSpec:
+    """The policy's ``remedies:`` block (docs/remedies.md). Without it, remedies are searched
+    whenever a fairness rule fails or is inconclusive, with these defaults."""
+
+    enabled: bool = True
+    requested: bool = False  # the block is present: search even when every rule passes
+    candidates: tuple[str, ...] = ("single_threshold", "group_thresholds", "neutralize_proxy", "reweigh")
+    group_aware: bool = True
+    folds: int = 5
+    objective: str = "accuracy_score"
+    train: Path | None = None
+
+
+REMEDY_CANDIDATES = ("single_threshold", "group_thresholds", "neutralize_proxy", "reweigh")
+REMEDY_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
+
+
+@dataclass(frozen=True)
 class Waiver:
     """An approved, dated exception: a failing rule is reported as waived until ``expires``."""
 
@@ -178,6 +196,7 @@ class Policy:
     champion: ModelSpec | None = None
     extends: tuple[str, ...] = ()
     pack_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    remedies: RemediesSpec = field(default_factory=RemediesSpec)
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -261,7 +280,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     v.keys(document, "", required={"version", "data"}, optional={
         "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report",
-        "extends", "packs"})
+        "extends", "packs", "remedies"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {short_repr(version)} is not supported; this auditkit reads version 1")
@@ -292,11 +311,12 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     rules = _rules(v, entries, group_features, model, fairness, data, champion)
 
     report_templates = _report_templates(v, document.get("report"))
+    remedies = _remedies_spec(v, document.get("remedies"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
         report_templates=report_templates, champion=champion, extends=tuple(p.name for p in packs),
-        pack_settings=pack_settings, version=version, source=source, sha256=sha256,
+        pack_settings=pack_settings, remedies=remedies, version=version, source=source, sha256=sha256,
     )
 
 
@@ -475,6 +495,26 @@ def _explain_spec(v: "_Validator", raw: Any) -> ExplainSpec:
     max_rows = v.integer(raw.get("max_rows", 2000), "explain.max_rows", 10, MAX_EXPLAIN_ROWS)
     algorithm = v.choice(raw.get("algorithm", "interventional"), "explain.algorithm", EXPLAIN_ALGORITHMS)
     return ExplainSpec(enabled=enabled, max_rows=max_rows, algorithm=algorithm)
+
+
+def _remedies_spec(v: "_Validator", raw: Any) -> RemediesSpec:
+    if raw is None:
+        return RemediesSpec()
+    v.mapping(raw, "remedies")
+    v.keys(raw, "remedies", required=set(),
+           optional={"enabled", "candidates", "group_aware", "folds", "objective", "train"})
+    enabled = v.boolean(raw.get("enabled", True), "remedies.enabled")
+    candidates = tuple(v.string_list(raw.get("candidates", list(REMEDY_CANDIDATES)), "remedies.candidates"))
+    for i, name in enumerate(candidates):
+        v.choice(name, f"remedies.candidates[{i}]", REMEDY_CANDIDATES)
+    group_aware = v.boolean(raw.get("group_aware", True), "remedies.group_aware")
+    folds = v.integer(raw.get("folds", 5), "remedies.folds", 2, 20)
+    objective = v.choice(raw.get("objective", "accuracy_score"), "remedies.objective", REMEDY_OBJECTIVES)
+    train = None
+    if raw.get("train") is not None:
+        train = v.path(raw["train"], "remedies.train", "the training data for reweighing")
+    return RemediesSpec(enabled=enabled, requested=enabled, candidates=candidates, group_aware=group_aware,
+                        folds=folds, objective=objective, train=train)
 
 
 def _report_templates(v: "_Validator", raw: Any) -> Path | None:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 __all__ = ["beeswarm_chart", "charts_disabled", "drift_chart", "fairness_chart", "group_shap_chart",
-           "importance_chart"]
+           "importance_chart", "remedy_tradeoff_chart"]
 
 _DRAWING = contextvars.ContextVar("auditkit_report_charts", default=True)
 
@@ -258,5 +258,140 @@ def drift_chart(feature: dict) -> str | None:
     ax.set_title(title, fontsize=9, color=INK, loc="left")
     ax.legend(frameon=False, fontsize=8)
     ax.grid(axis="y", color=GRID, linewidth=0.6)
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+def _value_ci(estimate) -> tuple:
+    """(value, low, high) of a ``{"value", "ci"}`` dict, None where missing or not finite."""
+    estimate = estimate if isinstance(estimate, dict) else {}
+    ci = estimate.get("ci") or (None, None)
+
+    def finite(x):
+        return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
+
+    return finite(estimate.get("value")), finite(ci[0]) if len(ci) == 2 else None, finite(ci[1]) if len(ci) == 2 else None
+
+
+def _threshold_bounds(focus: dict, failing_rules: list[dict] | None) -> list[tuple[float, str | None]]:
+    """The focus rule's threshold lines as (value, "min"/"max"/None): from a rule's ``{"min", "max"}``
+    object, or a number with the rule's ``direction``; values the axis cannot show are left out."""
+    threshold = focus.get("threshold")
+    if isinstance(threshold, dict):
+        bounds = [(threshold.get(b), b) for b in ("min", "max")]
+    else:
+        direction = focus.get("direction") or next(
+            (r.get("direction") for r in failing_rules or [] if r.get("id") == focus.get("rule")), None)
+        bounds = [(threshold, direction)]
+    return [(float(x), d) for x, d in bounds
+            if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 1e12]
+
+
+def _number_points(ax, points: list[dict]) -> None:
+    """Each point's number beside it, moved to another side of the point when it would cover a
+    number already placed (points close together stay readable)."""
+    placed: list[tuple[float, float]] = []
+    offsets = ((7, 5), (7, -13), (-15, 5), (-15, -13), (7, 16), (-15, 16), (7, -24), (-15, -24))
+    for p in points:
+        colour = INK if p["current"] else WARN if p["group_aware"] else ACCENT
+        px, py = ax.transData.transform((p["x"], p["y"]))
+        scale = ax.figure.dpi / 72
+        best = offsets[0]
+        for dx, dy in offsets:
+            spot = (px + dx * scale, py + dy * scale)
+            if all(abs(spot[0] - qx) > 14 * scale or abs(spot[1] - qy) > 11 * scale for qx, qy in placed):
+                best = (dx, dy)
+                break
+        placed.append((px + best[0] * scale, py + best[1] * scale))
+        ax.annotate(str(p["number"]), (p["x"], p["y"]), xytext=best, textcoords="offset points", fontsize=9,
+                    fontweight="bold", color=colour, zorder=5,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+
+
+@_chart
+def remedy_tradeoff_chart(candidates: list[dict], sweep: dict | None, focus: dict | None,
+                          failing_rules: list[dict] | None = None) -> str | None:
+    """Accuracy (x) against the focus rule's metric (y), one numbered point per remedy candidate
+    with both intervals as whiskers.
+
+    The model as audited is a black diamond; a candidate that treats groups differently an
+    orange triangle; the others blue circles; a hollow marker: a failing rule would still block
+    the release. The view frames the candidates; the focus rule's threshold is a dashed red line (its failing side lightly shaded), and
+    ``sweep`` (one threshold for everyone, ``{"accuracy": [...], "focus": [...]}``) a thin grey
+    curve. Each candidate's ``number`` (or its position) labels its point, as in the table.
+    """
+    focus = focus or {}
+    points = []
+    for i, c in enumerate(candidates, start=1):
+        x, x_low, x_high = _value_ci(c.get("accuracy"))
+        y, y_low, y_high = _value_ci(c.get("focus"))
+        if x is None or y is None:
+            continue
+        current = c.get("kind") == "current" or c.get("id") == "current"
+        points.append({"x": x, "x_ci": (x_low, x_high), "y": y, "y_ci": (y_low, y_high), "number": c.get("number", i),
+                       "current": current, "group_aware": bool(c.get("group_aware")) and not current,
+                       "passes": bool(c.get("passes"))})
+    if not points:
+        return None
+    plt = _plt()
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(8.4, 4.8))
+    handles = []
+    sweep = sweep or {}
+    curve = [(a, f) for a, f in zip(sweep.get("accuracy") or [], sweep.get("focus") or [])
+             if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, f))]
+    if curve:
+        ax.plot([a for a, _ in curve], [f for _, f in curve], color="#9aa5b1", linewidth=1, zorder=1)
+        handles.append(Line2D([], [], color="#9aa5b1", linewidth=1, label="one threshold for everyone, every value"))
+    for p in points:
+        colour = INK if p["current"] else WARN if p["group_aware"] else ACCENT
+        (x_low, x_high), (y_low, y_high) = p["x_ci"], p["y_ci"]
+        if x_low is not None and x_high is not None:
+            ax.plot([x_low, x_high], [p["y"], p["y"]], color=colour, linewidth=1.4, alpha=0.55, zorder=2)
+        if y_low is not None and y_high is not None:
+            ax.plot([p["x"], p["x"]], [y_low, y_high], color=colour, linewidth=1.4, alpha=0.55, zorder=2)
+        marker = "D" if p["current"] else "^" if p["group_aware"] else "o"
+        ax.plot([p["x"]], [p["y"]], linestyle="none", marker=marker, markersize=8 if p["current"] else 7,
+                markeredgecolor=colour, markeredgewidth=1.6, markerfacecolor=colour if p["passes"] or p["current"] else "white",
+                zorder=4)
+    lines = _threshold_bounds(focus, failing_rules)
+    # The view frames the candidates and the thresholds; the sweep's curve is cut at its edges.
+    xs = [v for p in points for v in (p["x"], *p["x_ci"]) if v is not None]
+    ys = [v for p in points for v in (p["y"], *p["y_ci"]) if v is not None] + [x for x, _ in lines]
+    for values, set_limits in ((xs, ax.set_xlim), (ys, ax.set_ylim)):
+        low, high = min(values), max(values)
+        pad = max(0.06 * (high - low), 0.01 * max(1.0, abs(high)))
+        set_limits(low - pad, high + pad)
+    bottom, top = ax.get_ylim()
+    _number_points(ax, points)
+    if lines:
+        for threshold, direction in lines:
+            ax.axhline(threshold, color=BAD, linestyle="--", linewidth=1.2, zorder=3)
+            if direction in ("min", "max"):
+                ax.axhspan(bottom if direction == "min" else threshold, threshold if direction == "min" else top,
+                           color=BAD, alpha=0.06, linewidth=0, zorder=0)
+            sign = "≥ " if direction == "min" else "≤ " if direction == "max" else ""
+            label = f"{_short(focus.get('rule') or 'rule', 32)}: needs {sign}{threshold:g}"
+            ax.text(1.01, threshold, label, transform=ax.get_yaxis_transform(), color=BAD, fontsize=8, ha="left",
+                    va="center", clip_on=False)
+        ax.set_ylim(bottom, top)
+        handles.append(Line2D([], [], color=BAD, linestyle="--", linewidth=1.2, label="rule threshold (shaded: fails)"))
+    handles += [
+        Line2D([], [], linestyle="none", marker="D", markersize=7, color=INK, label="the model as audited"),
+        Line2D([], [], linestyle="none", marker="o", markersize=7, color=ACCENT, label="remedy that treats everyone alike"),
+        Line2D([], [], linestyle="none", marker="^", markersize=7, color=WARN, label="treats groups differently"),
+        Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor="white", markeredgecolor=MUTED,
+               markeredgewidth=1.6, label="hollow: a failing rule would still block"),
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=3, frameon=False, fontsize=8)
+    ax.set_xlabel("accuracy on held-out folds (higher is better)")
+    metric = focus.get("metric") or "focus metric"
+    feature = focus.get("feature")
+    ax.set_ylabel(_short(metric, 40) + (f" ({_short(feature, 30)})" if feature else ""))
+    ax.grid(color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    fig.suptitle("Trade-off: accuracy against the focus rule's metric, with intervals", fontsize=9, color=MUTED,
+                 x=0.01, ha="left")
     fig.tight_layout()
     return _to_data_uri(fig)

@@ -28,6 +28,7 @@ from .views.glossary import glossary_entries
 from .views.packs import packs_terms, packs_view
 from .views.performance import performance_view
 from .views.provenance import provenance_view
+from .views.remedies import remedies_terms, remedies_view
 from .views.rules import rules_terms, rules_view
 
 __all__ = ["CORE_SECTIONS", "Section"]
@@ -88,6 +89,8 @@ CORE_SECTIONS: tuple[Section, ...] = (
             terms=drift_terms),
     Section("performance", "Model performance", "partials/performance.html.j2", performance_view),
     Section("fairness", "Fairness", "partials/fairness.html.j2", fairness_view, terms=fairness_terms),
+    Section("remedies", "Remedies", "partials/remedies.html.j2", remedies_view,
+            heading="What would change the verdict", terms=remedies_terms),
     Section("champion", "Champion", "partials/champion.html.j2", champion_view, heading="Candidate against champion"),
     Section("explanations", "Explanations", "partials/explanations.html.j2", explanations_view,
             terms=explanations_terms),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .formatting import fmt_interval, fmt_number, fmt_threshold, status_icon, status_label, term
 
-__all__ = ["terminal_summary", "verdict_line"]
+__all__ = ["remedy_summary", "terminal_summary", "verdict_line"]
 
 
 def verdict_line(results: dict) -> str:
@@ -58,6 +58,17 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
     explanations = results.get("explanations") or {}
     if explanations.get("status") in ("skipped", "error"):
         lines.append(f"explanations {term(explanations['status'])}: {term(explanations.get('reason', ''))}")
+    remedies = results.get("remedies")
+    if remedies and remedies.get("failing_rules"):
+        current = next((c for c in remedies.get("candidates", []) if c.get("kind") == "current"), {})
+        candidates = [c for c in remedies.get("candidates", []) if c.get("kind") != "current"]
+        passing = sum(1 for c in candidates if c.get("passes"))
+        if current.get("passes"):
+            lines.append(f"remedies: no fairness rule blocks the release; {len(candidates)} candidates for the "
+                         "inconclusive rules are in the report ('What would change the verdict')")
+        else:
+            lines.append(f"remedies: {passing} of {len(candidates)} candidates would clear the blocking fairness rules "
+                         "(report: 'What would change the verdict'; `audit remedy` writes one)")
     lines.append("")
     lines.append(verdict_line(results))
     if outputs is not None:
@@ -70,3 +81,43 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def remedy_summary(found, chosen, out_dir, *, quiet: bool = False) -> str:
+    """What ``audit remedy`` prints: the candidates, the one written and how to audit it again."""
+    current = next((c for c in found.candidates if c.kind == "current"), None)
+    if chosen is None and current is not None and current.passes:
+        outcome = "no fairness rule blocks the release as audited; the table is written, no model file"
+    elif chosen is None:
+        outcome = "no candidate clears every failing rule; the table is written, no model file"
+    else:
+        outcome = (f"{'written' if chosen.passes else 'written (it does not clear every failing rule)'}: "
+                   f"{term(chosen.title)} -> {term(out_dir)}/{term(chosen.id)}.skops")
+    if quiet:
+        return outcome
+    header = ("candidate", "clears rules", "accuracy change", "selection rate change", "treats groups differently")
+    rows = []
+    for c in found.candidates:
+        rows.append(tuple(term(x) for x in (
+            c.id, "yes" if c.passes else "no", _change(c.accuracy_change), _change(c.selection_rate_change),
+            "YES (disparate treatment)" if c.group_aware else "no")))
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
+    lines += ["", f"cross-fitted over {found.rows:,} rows ({found.folds} folds, seed {found.seed}); "
+                  "nothing was applied: choosing a remedy is a decision for people", outcome]
+    if chosen is not None:
+        lines.append(f"audit it again on fresh data: audit check audit.yaml --model {term(out_dir)}/{term(chosen.id)}.skops "
+                     "--data <data it was not fitted on>")
+    lines.append(f"table: {term(out_dir)}/remedies.csv   details: {term(out_dir)}/remedies.json")
+    return "\n".join(lines)
+
+
+def _change(estimate) -> str:
+    if estimate.value is None:
+        return "—"
+    text = f"{estimate.value:+.3f}"
+    if estimate.ci:
+        text += f" [{estimate.ci[0]:+.3f}, {estimate.ci[1]:+.3f}]"
+    return text

@@ -11,7 +11,9 @@
 8. :mod:`.packs`        each extended pack's evidence (auditkit.packs plugins)
 9. :mod:`.explain`      SHAP explanations
 10. :mod:`.gate`        the rules judged on all of the above
-11. :mod:`.summary`     data and model summaries and provenance
+11. :mod:`.remedies`    when a fairness rule fails: candidate remedies, cross-fitted and judged
+                        by the same rules (pandas engine)
+12. :mod:`.summary`     data and model summaries and provenance
 
 Each stage is a function taking what it needs and returning one frozen result; every engine
 (:mod:`auditkit.engines`) runs the same stages.
