@@ -176,6 +176,61 @@ def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on
 
 @cli.command()
 @click.argument("policy", default="audit.yaml", type=click.Path(path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path),
+              help="The file to write: .csv (cells safe against spreadsheet formulas) or .parquet.")
+@click.option("--rows", "which", type=click.Choice(["adverse", "all"]), default="adverse", show_default=True,
+              help="Reasons for every adverse decision, or for every row.")
+@click.option("--data", type=click.Path(path_type=Path), help="Use this data file instead of the policy's data.path.")
+@click.option("--model", type=click.Path(path_type=Path), help="Use this model file instead of the policy's model.")
+@click.option("--trust-model", is_flag=True, help="Trust every type in the model file (allows pickle/joblib). Only for files you trust.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the baseline sample.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the outcome line only.")
+def reasons(policy, out_file, which, data, model, trust_model, seed, quiet):
+    """Write the principal reasons of POLICY's adverse decisions (adverse-action reason codes).
+
+    Each reason is a raw model input whose exact SHAP value lowers the applicant's score, against
+    the policy's baseline (reasons.baseline), stated with its reason code (reasons.codes).
+    Sensitive features and inputs flagged as their proxies are never stated unless
+    reasons.allow names them. Exits 0 when written, 2 when the reasons could not be computed.
+    """
+    from .adverse_action._run import reasons_for_policy
+    from .outputs import write_file
+    from .sanitize import csv_cell
+
+    suffix = out_file.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise click.BadParameter(f"{one_line(out_file)} must end in .csv or .parquet", param_hint="--out")
+    found = reasons_for_policy(policy, data=data, model=model, trust_model=trust_model, rows=which, seed=seed,
+                               say=_stage_reporter(quiet))
+    table = found.frame
+    if suffix == ".csv":
+        safe = table.copy()
+        for column in safe.columns:
+            if safe[column].dtype == object or str(safe[column].dtype).startswith(("str", "string")):
+                safe[column] = safe[column].map(csv_cell)
+        content = safe.to_csv(index=False)
+    else:
+        import io
+
+        buffer = io.BytesIO()
+        table.astype({"value": str}).to_parquet(buffer, index=False)
+        content = buffer.getvalue()
+    write_file(out_file, content, hint="choose another path with --out")
+    stated = table["row"].nunique() if len(table) else 0
+    click.echo(term(f"reasons: {stated:,} of {found.adverse:,} adverse decisions ({found.rows:,} rows) -> {out_file}"
+                    if which == "adverse" else f"reasons: {stated:,} of {found.rows:,} rows -> {out_file}"))
+    if not quiet:
+        click.echo(term(f"up to {found.k} reasons each, against the {found.baseline} population"
+                        + ("" if found.coded else "; no reasons.codes in the policy: reasons are stated by column")))
+        never = [f"{c} (sensitive or its proxy)" for c in found.protected if c not in found.excluded]
+        never += [f"{c} (reasons.exclude)" for c in found.excluded]
+        if never:
+            click.echo(term("never stated: " + ", ".join(never)))
+    _exit(EXIT_PASSED)
+
+
+@cli.command()
+@click.argument("policy", default="audit.yaml", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="remedy", show_default=True, type=click.Path(path_type=Path),
               help="Folder for remedies.csv, remedies.json and the chosen candidate's model file and policy snippet.")
 @click.option("--candidate", metavar="ID",

@@ -63,6 +63,31 @@ fairness:
 explain:
   enabled: true
   max_rows: 2000
+# Adverse-action reasons (`audit reasons audit.yaml --out reasons.csv`): the principal reasons
+# of each declined applicant, stated with these codes. Never stated: personal_status (it encodes
+# sex), age (the sensitive age_group is derived from it) and foreign_worker (national origin).
+reasons:
+  k: 4
+  baseline: approved                 # what separates the applicant from a typical approved one
+  exclude: [personal_status, age, foreign_worker]
+  codes:
+    checking_account: R01 Status of existing checking account
+    duration_months: R02 Duration of the credit requested
+    credit_history: R03 Credit history
+    purpose: R04 Purpose of the credit
+    credit_amount: R05 Amount of credit requested
+    savings: R06 Savings account or bonds
+    employed_since: R07 Length of present employment
+    installment_rate: R08 Installment rate as a share of disposable income
+    other_debtors: R09 Other debtors or guarantors
+    residence_since: R10 Length of present residence
+    property: R11 Property owned
+    other_installment_plans: R12 Other installment plans
+    housing: R13 Housing
+    existing_credits: R14 Number of existing credits at this bank
+    job: R15 Type of employment
+    dependents: R16 Number of dependents
+    telephone: R17 Telephone registration
 rules:
   - id: contract-holds
     metric: contract_violations

@@ -124,6 +124,19 @@ class RemediesSpec:
     train: Path | None = None
 
 
+@dataclass(frozen=True)
+class ReasonsSpec:
+    """The policy's ``reasons:`` block (docs/reasons.md): reason codes for adverse decisions."""
+
+    k: int = 4
+    baseline: str = "background"
+    codes: Mapping[str, str] | None = None
+    exclude: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    fallback: str | None = None
+
+
+REASON_BASELINES = ("background", "approved")
 REMEDY_CANDIDATES = ("single_threshold", "group_thresholds", "neutralize_proxy", "reweigh")
 REMEDY_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
 
@@ -197,6 +210,7 @@ class Policy:
     extends: tuple[str, ...] = ()
     pack_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     remedies: RemediesSpec = field(default_factory=RemediesSpec)
+    reasons: ReasonsSpec | None = None
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -280,7 +294,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     v.keys(document, "", required={"version", "data"}, optional={
         "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report",
-        "extends", "packs", "remedies"})
+        "extends", "packs", "remedies", "reasons"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {short_repr(version)} is not supported; this auditkit reads version 1")
@@ -312,11 +326,13 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     report_templates = _report_templates(v, document.get("report"))
     remedies = _remedies_spec(v, document.get("remedies"))
+    reasons = _reasons_spec(v, document.get("reasons"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
         report_templates=report_templates, champion=champion, extends=tuple(p.name for p in packs),
-        pack_settings=pack_settings, remedies=remedies, version=version, source=source, sha256=sha256,
+        pack_settings=pack_settings, remedies=remedies, reasons=reasons, version=version, source=source,
+        sha256=sha256,
     )
 
 
@@ -515,6 +531,26 @@ def _remedies_spec(v: "_Validator", raw: Any) -> RemediesSpec:
         train = v.path(raw["train"], "remedies.train", "the training data for reweighing")
     return RemediesSpec(enabled=enabled, requested=enabled, candidates=candidates, group_aware=group_aware,
                         folds=folds, objective=objective, train=train)
+
+
+def _reasons_spec(v: "_Validator", raw: Any) -> ReasonsSpec | None:
+    if raw is None:
+        return None
+    v.mapping(raw, "reasons")
+    v.keys(raw, "reasons", required=set(), optional={"k", "baseline", "codes", "exclude", "allow", "fallback"})
+    k = v.integer(raw.get("k", 4), "reasons.k", 1, 20)
+    baseline = v.choice(raw.get("baseline", "background"), "reasons.baseline", REASON_BASELINES)
+    codes = None
+    if raw.get("codes") is not None:
+        v.mapping(raw["codes"], "reasons.codes")
+        codes = {}
+        for column, text in raw["codes"].items():
+            key = f"reasons.codes.{_show(column, 40)}"
+            codes[v.string(column, key)] = v.string(text, key)
+    exclude = tuple(v.string_list(raw.get("exclude", []) or [], "reasons.exclude"))
+    allow = tuple(v.string_list(raw.get("allow", []) or [], "reasons.allow"))
+    fallback = v.string(raw["fallback"], "reasons.fallback") if raw.get("fallback") is not None else None
+    return ReasonsSpec(k=k, baseline=baseline, codes=codes, exclude=exclude, allow=allow, fallback=fallback)
 
 
 def _report_templates(v: "_Validator", raw: Any) -> Path | None:

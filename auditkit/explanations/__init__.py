@@ -8,7 +8,7 @@ explainer that accepts raw string columns, samples rows so that every sensitive 
 shap, scikit-learn and matplotlib are imported only when an explanation is computed.
 """
 
-from ._api import explain
+from ._api import attribute_rows, explain
 from ._result import ExplanationResult
 
-__all__ = ["ExplanationResult", "explain"]
+__all__ = ["ExplanationResult", "attribute_rows", "explain"]

@@ -411,3 +411,61 @@ def _explain_agnostic(
         method=method,
         explained_output=outputs[:n_explained],
     )
+
+
+def attribute_rows(model: Any, rows: pd.DataFrame, background: pd.DataFrame, *, positive_class: Any = None,
+                   seed: int = 0, progress: bool | None = None) -> Attribution:
+    """SHAP values per raw column of exactly ``rows`` against exactly ``background``.
+
+    :func:`explain` samples the rows it explains and their background from ``X``; this
+    explains the rows it is given (every one, in order) with the background it is given, by
+    the same paths: exact for trees and linear models (alone or at the end of a column-wise
+    Pipeline), the model-agnostic explainer otherwise. Used for reason codes, where every
+    adverse decision needs its reasons and the baseline population is chosen by the caller.
+
+    Parameters
+    ----------
+    model : estimator
+        As for :func:`explain`.
+    rows, background : DataFrame
+        The model's input columns (extra columns are dropped); ``background`` not empty.
+    positive_class : object, optional
+        As for :func:`explain`.
+    seed : int
+        Seed of the model-agnostic explainer's permutations and of the fast paths' checks.
+    progress : bool, optional
+        As for :func:`explain`.
+
+    Returns
+    -------
+    Attribution
+        ``values`` (len(rows) x columns, in the model's column order), ``base_value``, the
+        explained ``output`` and the model's ``explained_output`` per row.
+
+    Raises
+    ------
+    ExplanationError
+        The model cannot be explained on these rows, or ``background`` is empty.
+    """
+    if len(background) == 0:
+        raise ExplanationError("the background is empty; pass at least one background row.")
+    try:
+        rows = _model_frame(model, rows)
+        background = _model_frame(model, background)
+        candidates, _positive = resolve_outputs(model, positive_class)
+        plan = plan_for(model)
+        pool = pd.concat([rows, background], ignore_index=True)
+        show = resolve_progress(progress)
+        if plan.kind != AGNOSTIC:
+            try:
+                with single_threaded():
+                    trees = parse_tree_model(plan) if plan.kind == TREE else None
+                    return explain_fast(plan, candidates, pool, len(rows), rng=np.random.default_rng(seed),
+                                        evaluate=_evaluate, progress=show, trees=trees)
+            except FastPathUnavailable:
+                pass
+        return _explain_agnostic(candidates, pool, len(rows), seed=seed, progress=show)
+    except (ExplanationError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - model code may raise anything
+        raise ExplanationError(f"the model could not be explained on these rows ({describe_exception(exc)}).") from None
