@@ -130,6 +130,14 @@ rules:
     max: 0.15
     severity: warning
     rationale: personal_status encodes sex in this data set; the model should not lean on it heavily.
+  - id: reasons-stable
+    metric: reason_stability
+    min: 0.9
+    rationale: A declined applicant must be told the same reasons whichever sample of approved applicants they are compared with.
+  - id: no-protected-reasons
+    metric: reason_protected_share
+    max: 0
+    rationale: No declined applicant may be told a sensitive feature, or an input standing in for one, as a reason.
 """
 
 

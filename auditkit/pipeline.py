@@ -115,6 +115,7 @@ class AuditResult:
                 evidence = self.evidence.pack(name)
                 document[plugin.results_key] = evidence.to_dict() if evidence is not None else None
         document["remedies"] = self.remedies.to_dict() if self.remedies is not None else None
+        document["reasons"] = self.evidence.reasons.to_dict() if self.evidence.reasons is not None else None
         document.update({"explanations": explanations, "warnings": list(self.warnings),
                          "provenance": dict(self.provenance)})
         return document
@@ -183,7 +184,8 @@ def run_audit(
         :mod:`auditkit.errors` for the subclasses.
     """
     from .provenance import now_iso
-    from .stages import contract, data_bias, drift, explain as explaining, fairness, gate, packs, predict, remedies, summary
+    from .stages import (contract, data_bias, drift, explain as explaining, fairness, gate, packs, predict, reasons,
+                         remedies, summary)
     from .stages.data import read_data
     from .stages.plan import plan_audit
 
@@ -198,8 +200,9 @@ def run_audit(
     fair = fairness.assess(plan, rows, predicted)
     pack_results = packs.pack_evidence(plan, rows, predicted)
     explained = explaining.explain_candidate(plan, rows, predicted)
+    stated = reasons.audit(plan, rows, predicted, explained)
     verdict, evidence = gate.judge(plan, contract=contract_result, data_bias=bias, drift=drifted, fairness=fair,
-                                   explanations=explained, packs=pack_results)
+                                   explanations=explained, packs=pack_results, reasons=stated)
     remedied = remedies.search(plan, rows, predicted, verdict, evidence, explained)
     return AuditResult(
         policy=plan.policy, gate=verdict, evidence=evidence, explanation_status=explained.status,

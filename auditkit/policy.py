@@ -322,11 +322,11 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     group_features = sensitive + tuple(INTERSECTION_JOIN.join(i) for i in intersections)
     packs, pack_settings = _extends(v, document.get("extends"), document.get("packs"), model, sensitive)
     entries = _rule_entries(v, document.get("rules", []) or [], packs, pack_settings, sensitive, intersections)
-    rules = _rules(v, entries, group_features, model, fairness, data, champion)
+    reasons = _reasons_spec(v, document.get("reasons"))
+    rules = _rules(v, entries, group_features, model, fairness, data, champion, reasons)
 
     report_templates = _report_templates(v, document.get("report"))
     remedies = _remedies_spec(v, document.get("remedies"))
-    reasons = _reasons_spec(v, document.get("reasons"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
@@ -595,7 +595,7 @@ def _date(v: "_Validator", value: Any, key: str) -> date:
     return value
 
 
-def _rules(v, entries, group_features, model, fairness, data, champion=None) -> tuple[Rule, ...]:
+def _rules(v, entries, group_features, model, fairness, data, champion=None, reasons=None) -> tuple[Rule, ...]:
     """Validate rules given as (key path for messages, rule mapping, pack name or None).
 
     What a metric allows (a feature, a model, a champion comparison, extra keys) is read from
@@ -619,7 +619,7 @@ def _rules(v, entries, group_features, model, fairness, data, champion=None) -> 
         feature = item.get("feature")
         if feature is not None:
             feature = v.string(feature, f"{key}.feature")
-        _check_metric_needs(v, key, rule_id, metric, feature, group_features, model, data)
+        _check_metric_needs(v, key, rule_id, metric, feature, group_features, model, data, reasons)
         compare = None
         limits: dict[str, float] = {}
         if item.get("compare") is not None:
@@ -682,7 +682,7 @@ def _refuse_other_options(v, item: dict, key: str, metric) -> None:
             v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' applies to {' and '.join(owners)} rules only; remove it")
 
 
-def _check_metric_needs(v, key, rule_id, metric, feature, group_features, model, data) -> None:
+def _check_metric_needs(v, key, rule_id, metric, feature, group_features, model, data, reasons=None) -> None:
     """What the metric needs from the policy: a feature of the right kind, a model, a contract, a reference."""
     name = metric.name
     if metric.feature_required and feature is None:
@@ -699,6 +699,9 @@ def _check_metric_needs(v, key, rule_id, metric, feature, group_features, model,
         v.fail(f"{key}.metric", f"rule '{rule_id}': '{name}' needs a model file to explain; prediction columns alone cannot be explained")
     if "contract" in metric.needs and data.contract is None:
         v.fail(f"{key}.metric", f"rule '{rule_id}': '{name}' needs data.contract; add a contract or remove the rule")
+    if "reasons" in metric.needs and reasons is None:
+        v.fail(f"{key}.metric", f"rule '{rule_id}': '{name}' judges the stated reasons of adverse decisions and needs a "
+               "'reasons:' block (docs/reasons.md); add it or remove the rule")
 
 
 # ---------------------------------------------------------------- packs (extends:)

@@ -99,7 +99,10 @@ class Evidence:
     """
 
     def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None,
-                 drift=None, data_bias=None, comparison=None, packs: Mapping[str, Any] | None = None):
+                 drift=None, data_bias=None, comparison=None, packs: Mapping[str, Any] | None = None,
+                 reasons=None, reasons_error: str | None = None):
+        self.reasons = reasons
+        self.reasons_error = reasons_error
         self.contract = contract
         self.fairness = fairness
         self.explanations = explanations

@@ -97,34 +97,34 @@ def reasons(model: Any, X: pd.DataFrame, *, k: int = 4, baseline: str = "backgro
         return _frame([], baseline, len(background), None)
     attribution = attribute_rows(model, X.loc[chosen, features], X.iloc[background][features],
                                  positive_class=positive_class, seed=seed, progress=progress)
-    table = principal_reasons(attribution.values, features, stateable, k)
-    records = []
-    index = X.index[chosen]
+    position, rank, column, contribution = principal_reasons(attribution.values, features, stateable, k)
     frame = X.loc[chosen, features]
-    chosen_scores = scores[chosen]
-    for position, rank, j, value in table:
-        column = features[j]
-        code, statement = codes.statement(column)
-        records.append((index[position], rank, column, code, statement, value, frame.iat[position, j],
-                        float(chosen_scores[position])))
-    return _frame(records, baseline, len(background), attribution.output.label)
+    statements = [codes.statement(c) for c in features]
+    values = np.empty(len(position), dtype=object)
+    for j in np.unique(column):
+        at = column == j
+        values[at] = frame.iloc[:, j].to_numpy(dtype=object)[position[at]]
+    table = pd.DataFrame({
+        "row": X.index[chosen][position], "rank": rank, "column": np.array(features, dtype=object)[column],
+        "code": np.array([c for c, _ in statements], dtype=object)[column],
+        "statement": np.array([t for _, t in statements], dtype=object)[column],
+        "contribution": contribution, "value": values, "score": scores[chosen][position],
+    }, columns=COLUMNS)
+    table.attrs.update({"baseline": baseline, "baseline_rows": len(background), "output": attribution.output.label})
+    return table
 
 
-def principal_reasons(values: np.ndarray, features: list[str], stateable: list[str], k: int) -> list[tuple]:
-    """``(row position, rank, column position, contribution)`` of each row's ``k`` most negative
-    stateable contributions (negative ones only), strongest first, ties by column order."""
-    allowed = np.array([f in set(stateable) for f in features])
+def principal_reasons(values: np.ndarray, features: list[str], stateable: list[str], k: int):
+    """Each row's ``k`` most negative stateable contributions (negative ones only), strongest
+    first, ties by column order: arrays ``(row position, rank, column position, contribution)``,
+    row by row."""
+    allowed = np.isin(np.array(features, dtype=object), np.array(stateable, dtype=object))
     masked = np.where(allowed[None, :] & (values < 0), values, np.inf)
     # A stable sort on the contributions keeps the column order among equal values.
     order = np.argsort(masked, axis=1, kind="stable")[:, :k]
-    out = []
-    for position in range(values.shape[0]):
-        for rank, j in enumerate(order[position], start=1):
-            contribution = masked[position, j]
-            if not np.isfinite(contribution):
-                break
-            out.append((position, rank, int(j), float(contribution)))
-    return out
+    contribution = np.take_along_axis(masked, order, axis=1)
+    position, slot = np.nonzero(np.isfinite(contribution))
+    return position, slot + 1, order[position, slot], contribution[position, slot]
 
 
 def positive_scores(model, frame: pd.DataFrame, positive_class=None) -> np.ndarray:
@@ -177,12 +177,19 @@ def _chosen_rows(rows, X: pd.DataFrame, scores: np.ndarray, threshold: float) ->
         if rows == "all":
             return np.ones(len(X), dtype=bool)
         raise AuditkitError(f"rows is {rows!r}; pass 'adverse', 'all', a boolean mask or row labels.")
+    if isinstance(rows, pd.Series) and pd.api.types.is_bool_dtype(rows.dtype):
+        return rows.reindex(X.index, fill_value=False).to_numpy(dtype=bool)  # aligned on the index
     mask = np.asarray(rows)
     if mask.dtype == bool:
         if mask.shape != (len(X),):
             raise AuditkitError("the boolean mask of rows must have one value per row of X.")
         return mask
-    return X.index.isin(list(rows))
+    labels = list(rows)
+    unknown = [label for label in labels if label not in X.index]
+    if unknown:
+        raise AuditkitError(f"rows names {len(unknown)} label(s) that X does not have (e.g. {unknown[0]!r}); "
+                            "pass labels of X's index.")
+    return X.index.isin(labels)
 
 
 def _baseline_rows(X, scores, baseline, threshold, max_background, seed) -> np.ndarray:

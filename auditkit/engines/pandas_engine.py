@@ -15,7 +15,8 @@ class PandasEngine:
 
     name = "pandas"
     capabilities = Capabilities(
-        evidence=frozenset({"contract", "data_bias", "drift", "fairness", "comparison", "packs", "explanations"}))
+        evidence=frozenset({"contract", "data_bias", "drift", "fairness", "comparison", "packs", "explanations",
+                            "reasons"}))
 
     # ---- data
     def columns(self, policy) -> list[str]:

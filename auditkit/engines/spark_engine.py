@@ -36,7 +36,8 @@ class SparkEngine:
     name = "spark"
 
     capabilities = Capabilities(
-        evidence=frozenset({"contract", "data_bias", "drift", "fairness", "comparison", "packs", "explanations"}))
+        evidence=frozenset({"contract", "data_bias", "drift", "fairness", "comparison", "packs", "explanations",
+                            "reasons"}))
 
     # ---- data
     def columns(self, policy) -> list[str]:

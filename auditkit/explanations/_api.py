@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -452,19 +452,24 @@ def attribute_rows(model: Any, rows: pd.DataFrame, background: pd.DataFrame, *, 
     try:
         rows = _model_frame(model, rows)
         background = _model_frame(model, background)
-        candidates, _positive = resolve_outputs(model, positive_class)
+        candidates, positive = resolve_outputs(model, positive_class)
         plan = plan_for(model)
         pool = pd.concat([rows, background], ignore_index=True)
         show = resolve_progress(progress)
+        attribution = None
         if plan.kind != AGNOSTIC:
             try:
                 with single_threaded():
                     trees = parse_tree_model(plan) if plan.kind == TREE else None
-                    return explain_fast(plan, candidates, pool, len(rows), rng=np.random.default_rng(seed),
-                                        evaluate=_evaluate, progress=show, trees=trees)
+                    attribution = explain_fast(plan, candidates, pool, len(rows), rng=np.random.default_rng(seed),
+                                               evaluate=_evaluate, progress=show, trees=trees)
             except FastPathUnavailable:
                 pass
-        return _explain_agnostic(candidates, pool, len(rows), seed=seed, progress=show)
+        if attribution is None:
+            attribution = _explain_agnostic(candidates, pool, len(rows), seed=seed, progress=show)
+        with single_threaded():  # whether the margin is the log-odds, as explain() says it
+            output = refine_margin(attribution.output, model, background, positive)
+        return replace(attribution, output=output)
     except (ExplanationError, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001 - model code may raise anything

@@ -16,6 +16,7 @@ from ._observe import (
     observe_explanation,
     observe_fairness,
     observe_label_disparity,
+    observe_reasons,
 )
 from ._registry import register_metric, register_term
 
@@ -195,6 +196,28 @@ def _core_metrics():
         feature_required=True, needs=frozenset({"model", "model_file"}), evidence="explanations",
         observe=observe_explanation,
         sentence=lambda feature, bound: f"The share of the model's attribution held by '{feature}' must be {bound}.")
+    yield Metric(
+        name="reason_stability", family="reasons",
+        summary="How stable each adverse decision's stated reasons are when the baseline population is resampled: "
+                "the Jaccard similarity of its reason sets, averaged over decisions (1 = always the same reasons).",
+        formula="mean over adverse decisions of mean over 5 resampled baselines of |A ∩ B| / |A ∪ B|", direction=1,
+        needs=frozenset({"model", "model_file", "reasons"}), evidence="reasons", observe=observe_reasons,
+        sentence=lambda feature, bound: f"The stated reasons' stability under resampled baselines must be {bound}.")
+    yield Metric(
+        name="reason_protected_share", family="reasons",
+        summary="Share of adverse decisions whose stated reasons include a sensitive feature or an input flagged as "
+                "its proxy (possible only where reasons.allow permits it).",
+        formula="decisions stating a protected input / adverse decisions explained", direction=-1,
+        needs=frozenset({"model", "model_file", "reasons"}), evidence="reasons", observe=observe_reasons,
+        sentence=lambda feature, bound: f"The share of adverse decisions stating a sensitive feature or proxy must be {bound}.")
+    yield Metric(
+        name="reason_share_difference", family="reasons",
+        summary="The largest difference between the groups of a sensitive feature in the share of adverse decisions "
+                "told one reason (over reasons): whether groups are told systematically different reasons.",
+        formula="max over reasons of (highest - lowest group share told the reason)", direction=-1, feature="group",
+        feature_required=True, needs=frozenset({"model", "model_file", "reasons"}), evidence="reasons",
+        observe=observe_reasons,
+        sentence=lambda feature, bound: f"Across the groups of '{feature}', the share told any one reason must differ by {bound}.")
 
 
 def _register() -> None:

@@ -15,6 +15,7 @@ FAMILIES = {
     "drift": "a drift metric",                     # the audited data against the reference data
     "data": "a data metric",                       # the data itself, per sensitive group (no model)
     "explanation": "an explanation metric",        # from SHAP values
+    "reasons": "a reasons metric",                 # from the stated reasons of adverse decisions (reasons:)
     "pack": "a metric of a policy pack",           # defined by a pack (auditkit.packs)
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._metric import Observation
 
 __all__ = ["observe_contract", "observe_data_bias", "observe_drift", "observe_explanation", "observe_fairness",
+           "observe_reasons",
            "observe_change", "observe_label_disparity"]
 
 
@@ -23,6 +24,27 @@ def observe_explanation(evidence, rule) -> Observation:
     if evidence.explanations is None:
         return Observation(None, reason=evidence.explanation_error or "explanations were not computed")
     return Observation(float(evidence.explanations.shap_share(rule.feature)))
+
+
+def observe_reasons(evidence, rule) -> Observation:
+    """The audit of stated reasons: stability, protected inputs stated, or the largest
+    difference between the groups of a feature in the share told one reason."""
+    audit = getattr(evidence, "reasons", None)
+    if audit is None:
+        return Observation(None, reason=getattr(evidence, "reasons_error", None) or "reasons were not audited")
+    if rule.metric == "reason_stability":
+        s = audit.stability
+        return Observation(s["mean"], ci=tuple(s["ci"]) if s["ci"] else None,
+                           reason=None if s["mean"] is not None else "no adverse decision to explain")
+    if rule.metric == "reason_protected_share":
+        p = audit.protected_stated
+        return Observation(p["share"], ci=tuple(p["ci"]) if p["ci"] else None,
+                           reason=None if p["share"] is not None else "no adverse decision to explain")
+    d = audit.disparity(rule.feature)
+    if d is None or d["difference"] is None:
+        return Observation(None, reason=(d or {}).get("reason") or f"no reasons audited for '{rule.feature}'")
+    return Observation(d["difference"], ci=tuple(d["ci"]) if d["ci"] else None,
+                       group=f"{d['code']}: {d['highest']} vs {d['lowest']}")
 
 
 def observe_drift(evidence, rule) -> Observation:

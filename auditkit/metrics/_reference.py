@@ -16,6 +16,7 @@ _FAMILY_TITLES = (
     ("contract", "Data contract"),
     ("drift", "Drift against the reference data"),
     ("explanation", "Explanations"),
+    ("reasons", "Reasons for adverse decisions (with a `reasons:` block)"),
     ("pack", "Policy packs"),
 )
 

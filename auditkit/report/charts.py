@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 __all__ = ["beeswarm_chart", "charts_disabled", "drift_chart", "fairness_chart", "group_shap_chart",
-           "importance_chart", "remedy_tradeoff_chart"]
+           "importance_chart", "reasons_by_group_chart", "remedy_tradeoff_chart"]
 
 _DRAWING = contextvars.ContextVar("auditkit_report_charts", default=True)
 
@@ -393,5 +393,73 @@ def remedy_tradeoff_chart(candidates: list[dict], sweep: dict | None, focus: dic
     ax.set_axisbelow(True)
     fig.suptitle("Trade-off: accuracy against the focus rule's metric, with intervals", fontsize=9, color=MUTED,
                  x=0.01, ha="left")
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+#: Colours and hatches of the groups in a grouped bar chart (as in :func:`group_shap_chart`).
+_GROUP_COLOURS = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f", "#a21caf")
+_GROUP_HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+
+
+def _share(value) -> float | None:
+    """A share from 0 to 1, None when missing or not a finite number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return min(max(float(value), 0.0), 1.0)
+    return None
+
+
+@_chart
+def reasons_by_group_chart(feature: str, groups: list[dict], reasons: list[dict], max_groups: int = 8) -> str | None:
+    """For one sensitive feature: grouped horizontal bars, one row per reason (``{"code", "statement"}``,
+    most common first), one bar per group at the share of its adverse decisions told that reason,
+    with the interval as a whisker. ``groups`` are the results' ``reasons.groups`` entries of the
+    feature (``{"group", "n", "reasons": [{"code", "share", "ci"}]}``)."""
+    groups = [g for g in groups if isinstance(g, dict)][:max_groups]
+    if not groups or not reasons:
+        return None
+    plt = _plt()
+    from matplotlib.ticker import PercentFormatter
+
+    n_groups, n_reasons = len(groups), len(reasons)
+    fig, ax = plt.subplots(figsize=(10.0, max(2.6, 0.2 * n_reasons * n_groups + 0.35 * n_reasons + 1.6)))
+    width = 0.8 / n_groups
+    whiskers, caps = ([], []), ([], [])
+    for i, group in enumerate(groups):
+        by_code = {str(r.get("code")): r for r in group.get("reasons") or [] if isinstance(r, dict)}
+        ys, values = [], []
+        for row, reason in enumerate(reasons):
+            entry = by_code.get(str(reason.get("code"))) or {}
+            y = (n_reasons - 1 - row) + ((n_groups - 1) / 2 - i) * width
+            value = _share(entry.get("share"))
+            if value is None:
+                ax.text(0.005, y, "n/a", va="center", ha="left", color=MUTED, fontsize=7)
+                continue
+            ys.append(y)
+            values.append(value)
+            ci = entry.get("ci") or ()
+            low, high = (_share(ci[0]), _share(ci[1])) if len(ci) == 2 else (None, None)
+            if low is not None and high is not None:
+                _segment(whiskers, (low, high), (y, y))
+                for x in (low, high):
+                    _segment(caps, (x, x), (y - width * 0.25, y + width * 0.25))
+        n = group.get("n")
+        counted = isinstance(n, int) and not isinstance(n, bool)
+        label = _short(group.get("group"), 30) + (f" (n = {n:,})" if counted else "")
+        ax.barh(ys, values, height=width * 0.9, color=_GROUP_COLOURS[i % 8], hatch=_GROUP_HATCHES[i % 8],
+                edgecolor="white", linewidth=0.5, label=label)
+    if whiskers[0]:
+        ax.plot(*whiskers, color=INK, linewidth=1, solid_capstyle="butt")
+        ax.plot(*caps, color=INK, linewidth=1)
+    ax.set_yticks(range(n_reasons)[::-1], [_short(f"{r.get('code')}  {r.get('statement') or ''}".strip(), 44)
+                                           for r in reasons])
+    ax.set_ylim(-0.6, n_reasons - 0.4)
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("share of the group's adverse decisions that state the reason (line: interval)")
+    ax.legend(title=f"Groups of {_short(feature, 40)}", fontsize=8, title_fontsize=9, frameon=False, loc="lower left",
+              bbox_to_anchor=(0.0, 1.0), ncol=min(n_groups, 4), alignment="left", borderaxespad=0.3)
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
     fig.tight_layout()
     return _to_data_uri(fig)

@@ -28,6 +28,7 @@ from .views.glossary import glossary_entries
 from .views.packs import packs_terms, packs_view
 from .views.performance import performance_view
 from .views.provenance import provenance_view
+from .views.reasons import reasons_terms, reasons_view
 from .views.remedies import remedies_terms, remedies_view
 from .views.rules import rules_terms, rules_view
 
@@ -94,6 +95,8 @@ CORE_SECTIONS: tuple[Section, ...] = (
     Section("champion", "Champion", "partials/champion.html.j2", champion_view, heading="Candidate against champion"),
     Section("explanations", "Explanations", "partials/explanations.html.j2", explanations_view,
             terms=explanations_terms),
+    Section("reasons", "Reasons", "partials/reasons.html.j2", reasons_view, heading="Reasons for adverse decisions",
+            terms=reasons_terms),
     Section("provenance", "Provenance", "partials/provenance.html.j2", provenance_view),
     Section("glossary", "Glossary", "partials/glossary.html.j2", _glossary_view),
 )

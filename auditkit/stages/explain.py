@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ExplanationError
 
-__all__ = ["ExplanationOutcome", "explain_candidate"]
+__all__ = ["ExplanationOutcome", "explain_candidate", "flagged_proxies"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,15 @@ def positive_class(loaded, positive_label):
         return None
 
     return run_model_code(loaded.path, "reading its classes_ attribute failed", find)
+
+
+def flagged_proxies(explained, feature_columns) -> tuple[str, ...]:
+    """Model inputs the explanations flagged as proxies of a sensitive feature, in order."""
+    result = getattr(explained, "result", None)
+    if result is None:
+        return ()
+    frame = result.proxies_frame
+    if frame is None or frame.empty or "flagged" not in frame:
+        return ()
+    flagged = frame[frame["flagged"].astype(bool)]["input_feature"].astype(str)
+    return tuple(c for c in dict.fromkeys(flagged) if c in set(feature_columns))

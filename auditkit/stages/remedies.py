@@ -23,6 +23,7 @@ def search(plan, data, predicted, verdict, evidence, explained):
         plan.say("remedies are searched on the pandas engine only; skipped")
         return None
     from ..remediation._candidates import RemedyInputs, RemedyOptions, find_remedies
+    from .explain import flagged_proxies
 
     plan.say("searching remedies (cross-fitted)")
     inputs = RemedyInputs(
@@ -34,7 +35,7 @@ def search(plan, data, predicted, verdict, evidence, explained):
         feature_columns=tuple(candidate.feature_columns),
         champion_decisions=predicted.champion.native.y_pred if predicted.champion is not None else None,
         champion_scores=predicted.champion.native.y_score if predicted.champion is not None else None,
-        proxies=_flagged_proxies(explained, candidate.feature_columns),
+        proxies=flagged_proxies(explained, candidate.feature_columns),
         fairness_keywords=_fairness_keywords(plan),
         fail_on=plan.fail_on, today=plan.today, seed=plan.seed, requested=spec.requested,
         training=_training(plan, spec, predicted.target),
@@ -48,18 +49,6 @@ def _fairness_keywords(plan) -> dict:
     from ..engines import FairnessOptions
 
     return FairnessOptions.from_policy(plan.policy, plan.seed).keywords()
-
-
-def _flagged_proxies(explained, feature_columns) -> tuple[str, ...]:
-    """Model inputs the explanations flagged as proxies of a sensitive feature."""
-    result = getattr(explained, "result", None)
-    if result is None:
-        return ()
-    frame = result.proxies_frame
-    if frame is None or frame.empty or "flagged" not in frame:
-        return ()
-    flagged = frame[frame["flagged"].astype(bool)]["input_feature"].astype(str)
-    return tuple(c for c in dict.fromkeys(flagged) if c in set(feature_columns))
 
 
 def _training(plan, spec, target):

@@ -186,7 +186,8 @@ def test_sections_follow_the_core_order_and_absent_ones_are_left_out(demo_result
     from auditkit.report.view import build_view
 
     assert [s.id for s in CORE_SECTIONS] == ["rules", "packs", "contract", "data", "drift", "performance", "fairness",
-                                             "remedies", "champion", "explanations", "provenance", "glossary"]
+                                             "remedies", "champion", "explanations", "reasons", "provenance",
+                                             "glossary"]
     view = build_view(demo_results, charts_enabled=False)
     shown = [s["id"] for s in view["sections"]]
     assert "champion" not in shown and "packs" not in shown and view["views"]["champion"] is None
