@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from ..report.formatting import fmt_signed
 from ..sanitize import csv_cell
 
 __all__ = ["remedy_files"]
@@ -33,15 +34,6 @@ def _csv(result) -> str:
     return frame.to_csv(index=False)
 
 
-def _number(estimate) -> str:
-    if estimate.value is None:
-        return "n/a"
-    text = f"{estimate.value:+.3f}"
-    if estimate.ci:
-        text += f" [{estimate.ci[0]:+.3f}, {estimate.ci[1]:+.3f}]"
-    return text
-
-
 def _snippet(result, chosen, model_name: str, policy_name: str) -> str:
     """A policy fragment naming the remedied model, with the figures it was chosen on."""
     passing = ", ".join(v.id for v in chosen.rules if not v.gating) or "none"
@@ -50,7 +42,8 @@ def _snippet(result, chosen, model_name: str, policy_name: str) -> str:
         f"# Remedy for policy {_comment(policy_name)}: {_comment(chosen.title)} ({chosen.id}).",
         f"# Judged by cross-fitting over {result.rows} audit rows ({result.folds} folds, seed {result.seed}):",
         f"#   rules that would no longer block: {_comment(passing)}",
-        f"#   accuracy change {_number(chosen.accuracy_change)}, selection rate change {_number(chosen.selection_rate_change)}",
+        f"#   accuracy change {fmt_signed(chosen.accuracy_change.value, chosen.accuracy_change.ci)}, "
+        f"selection rate change {fmt_signed(chosen.selection_rate_change.value, chosen.selection_rate_change.ci)}",
         "# Nothing was applied: deploying it is a decision for people, who are accountable for it.",
         f"# {_comment(chosen.lawful_use)}",
         _fitted_on(chosen),

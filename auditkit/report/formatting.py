@@ -32,6 +32,16 @@ def fmt_number(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def fmt_signed(value, ci=None, digits: int = 3) -> str:
+    """A change with its sign and, when given, its interval: ``-0.013 [-0.060, +0.030]``."""
+    if value is None:
+        return "—"
+    text = f"{value:+.{digits}f}"
+    if ci:
+        text += f" [{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]"
+    return text
+
+
 def fmt_interval(ci, digits: int = 3) -> str:
     if not ci:
         return ""

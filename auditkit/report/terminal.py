@@ -7,7 +7,7 @@ as ``\\r``/``\\x1b`` text instead of repainting the line (a failing row shown as
 
 from __future__ import annotations
 
-from .formatting import fmt_interval, fmt_number, fmt_threshold, status_icon, status_label, term
+from .formatting import fmt_interval, fmt_number, fmt_signed, fmt_threshold, status_icon, status_label, term
 
 __all__ = ["remedy_summary", "terminal_summary", "verdict_line"]
 
@@ -99,7 +99,8 @@ def remedy_summary(found, chosen, out_dir, *, quiet: bool = False) -> str:
     rows = []
     for c in found.candidates:
         rows.append(tuple(term(x) for x in (
-            c.id, "yes" if c.passes else "no", _change(c.accuracy_change), _change(c.selection_rate_change),
+            c.id, "yes" if c.passes else "no", fmt_signed(c.accuracy_change.value, c.accuracy_change.ci),
+            fmt_signed(c.selection_rate_change.value, c.selection_rate_change.ci),
             "YES (disparate treatment)" if c.group_aware else "no")))
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip(),
@@ -107,17 +108,10 @@ def remedy_summary(found, chosen, out_dir, *, quiet: bool = False) -> str:
     lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
     lines += ["", f"cross-fitted over {found.rows:,} rows ({found.folds} folds, seed {found.seed}); "
                   "nothing was applied: choosing a remedy is a decision for people", outcome]
-    if chosen is not None:
+    if chosen is not None and chosen.kind == "reweigh":  # refitted on the training data: these rows are fresh
+        lines.append(f"audit it again: audit check audit.yaml --model {term(out_dir)}/{term(chosen.id)}.skops")
+    elif chosen is not None:
         lines.append(f"audit it again on fresh data: audit check audit.yaml --model {term(out_dir)}/{term(chosen.id)}.skops "
                      "--data <data it was not fitted on>")
     lines.append(f"table: {term(out_dir)}/remedies.csv   details: {term(out_dir)}/remedies.json")
     return "\n".join(lines)
-
-
-def _change(estimate) -> str:
-    if estimate.value is None:
-        return "—"
-    text = f"{estimate.value:+.3f}"
-    if estimate.ci:
-        text += f" [{estimate.ci[0]:+.3f}, {estimate.ci[1]:+.3f}]"
-    return text
