@@ -7,11 +7,16 @@ from typing import Any
 
 from .errors import DataError
 
-__all__ = ["factorize", "factorize_sorted", "require_categories", "require_groups"]
+__all__ = ["GROUP_JOIN", "MISSING_GROUP", "factorize", "factorize_sorted", "group_labels", "require_categories",
+           "require_groups"]
 
 # id of a column's Arrow data -> (weak reference to the data, its read-only factorization); an
 # entry is dropped when the data are freed. By identity: Arrow arrays are not hashable.
 _FACTORIZED: dict[int, tuple] = {}
+
+#: The group of a missing sensitive value, and what joins the groups of an intersection.
+MISSING_GROUP = "(missing)"
+GROUP_JOIN = " & "
 
 _CATEGORY_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "decimal", "boolean",
                              "datetime", "datetime64", "date", "timedelta", "categorical", "bytes"})
@@ -102,3 +107,19 @@ def factorize_sorted(values):
         return np.array(codes, dtype=np.int64), uniques
     rank, ordered = pd.factorize(uniques, sort=True, use_na_sentinel=True)
     return np.where(codes >= 0, rank[codes], -1).astype(np.int64), ordered
+
+
+def group_labels(frame, columns):
+    """Each row's group label, as auditkit's fairness results write it: ``str(value)`` per
+    column (``"(missing)"`` for a missing one), the columns of an intersection joined with
+    ``" & "``. An object array, one label per row (empty strings without columns)."""
+    import numpy as np
+    import pandas as pd
+
+    joined = None
+    for column in columns:
+        values = frame[column]
+        text = values.astype(object).map(str).to_numpy(dtype=object)
+        text[pd.isna(values).to_numpy()] = MISSING_GROUP
+        joined = text if joined is None else joined + GROUP_JOIN + text
+    return np.full(len(frame), "", dtype=object) if joined is None else joined

@@ -13,8 +13,6 @@ import pandas as pd
 
 __all__ = ["ReasonsAudit", "audit_reasons", "wilson"]
 
-MISSING = "(missing)"
-JOIN = " & "
 #: Baselines resampled (other seeds) to measure the stability of each row's reasons.
 RESAMPLES = 5
 #: At most this many adverse decisions are explained (a seeded uniform sample beyond).
@@ -86,7 +84,7 @@ def audit_reasons(model, frame: pd.DataFrame, *, codes, k: int, baseline: str, p
     sets = _reason_sets(main, frame.index[chosen])
     others = [_reason_sets(stated(seed + 1 + r), frame.index[chosen]) for r in range(RESAMPLES)]
     statements = {c: codes.statement(c) for c in features}
-    groups_frame = frame.iloc[chosen]
+    groupings = _groupings(frame.iloc[chosen], sensitive, intersections)
     z = _z(confidence)
     protected = tuple(c for c in codes.protected if c not in codes.allow)
     return ReasonsAudit(
@@ -95,8 +93,8 @@ def audit_reasons(model, frame: pd.DataFrame, *, codes, k: int, baseline: str, p
         excluded=tuple(c for c in codes.exclude if c in features),
         allowed=tuple(c for c in codes.allow if c in features), confidence=confidence,
         overall=tuple(_shares(sets, statements, z)),
-        groups=tuple(_group_shares(sets, groups_frame, sensitive, intersections, statements, z)),
-        disparities=tuple(_disparities(sets, groups_frame, sensitive, intersections, statements, z, min_group_size)),
+        groups=tuple(_group_shares(sets, groupings, statements, z)),
+        disparities=tuple(_disparities(sets, groupings, statements, z, min_group_size)),
         stability=_stability(sets, others, confidence, bootstrap, seed),
         protected_stated=_protected_stated(sets, codes.protected, z),
     )
@@ -162,25 +160,17 @@ def _shares(sets, statements, z) -> list[dict]:
 
 def _groupings(frame: pd.DataFrame, sensitive, intersections) -> list[tuple[str, np.ndarray]]:
     """(feature name, each row's group label) per sensitive feature and intersection."""
-    labels = {}
-    for column in sensitive:
-        values = frame[column]
-        text = values.astype(object).map(str).to_numpy(dtype=object)
-        text[pd.isna(values).to_numpy()] = MISSING
-        labels[column] = text
-    out = [(c, labels[c]) for c in sensitive]
-    for combo in intersections:
-        if all(c in labels for c in combo):
-            joined = labels[combo[0]]
-            for c in combo[1:]:
-                joined = joined + JOIN + labels[c]
-            out.append((JOIN.join(combo), joined))
+    from ..sensitive import GROUP_JOIN, group_labels
+
+    out = [(c, group_labels(frame, [c])) for c in sensitive]
+    out += [(GROUP_JOIN.join(combo), group_labels(frame, list(combo))) for combo in intersections
+            if all(c in sensitive for c in combo)]
     return out
 
 
-def _group_shares(sets, frame, sensitive, intersections, statements, z) -> list[dict]:
+def _group_shares(sets, groupings, statements, z) -> list[dict]:
     out = []
-    for feature, labels in _groupings(frame, sensitive, intersections):
+    for feature, labels in groupings:
         for group in sorted(set(labels)):
             members = [s for s, label in zip(sets, labels) if label == group]
             out.append({"feature": feature, "group": str(group), "n": len(members),
@@ -189,11 +179,11 @@ def _group_shares(sets, frame, sensitive, intersections, statements, z) -> list[
     return out
 
 
-def _disparities(sets, frame, sensitive, intersections, statements, z, min_group_size) -> list[dict]:
+def _disparities(sets, groupings, statements, z, min_group_size) -> list[dict]:
     """Per feature, the reason whose share differs most between its groups of at least
     ``min_group_size`` explained rows, with Newcombe's interval of that difference."""
     out = []
-    for feature, labels in _groupings(frame, sensitive, intersections):
+    for feature, labels in groupings:
         groups = {}
         for group in sorted(set(labels)):
             members = [s for s, label in zip(sets, labels) if label == group]

@@ -477,11 +477,11 @@ def _group_columns(rules, policy) -> list[str]:
 
 def _group_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[list[str], np.ndarray]:
     """Group labels (as the fairness results write them) and each row's code."""
-    from ._models import group_labels_of
+    from ..sensitive import group_labels
 
     if not columns:
         return ["all"], np.zeros(len(frame), dtype=np.int64)
-    codes, uniques = pd.factorize(pd.Series(group_labels_of(frame, columns), dtype=object), sort=True)
+    codes, uniques = pd.factorize(pd.Series(group_labels(frame, columns), dtype=object), sort=True)
     return [str(u) for u in uniques], codes.astype(np.int64)
 
 

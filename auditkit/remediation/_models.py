@@ -13,10 +13,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-__all__ = ["GroupThresholdClassifier", "TRUSTED_TYPES"]
+from ..sensitive import group_labels
 
-MISSING = "(missing)"
-JOIN = " & "
+__all__ = ["GroupThresholdClassifier", "TRUSTED_TYPES"]
 
 
 class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
@@ -82,7 +81,7 @@ class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
         n = len(X)
         if not self.group_columns:
             return np.full(n, float(self.default_threshold))
-        labels = group_labels_of(X, list(self.group_columns))
+        labels = group_labels(X, list(self.group_columns))
         lookup = dict(zip([str(g) for g in self.group_labels], [float(t) for t in self.thresholds]))
         default = float(self.default_threshold)
         return np.array([lookup.get(label, default) for label in labels], dtype=np.float64)
@@ -121,25 +120,6 @@ def adjust_scores(scores: np.ndarray, thresholds: np.ndarray, target: float) -> 
     span = np.where(t < 1.0, 1.0 - t, 1.0)
     above = np.where(t < 1.0, target + (1.0 - target) * (scores - t) / span, target)
     return np.clip(np.where(reached, np.maximum(above, target), below), 0.0, 1.0)
-
-
-def group_labels_of(frame, columns: list[str]) -> list[str]:
-    """Each row's group label: ``str(value)`` per column (``"(missing)"`` for a missing one),
-    joined with ``" & "`` -- the labels of auditkit's fairness results."""
-    import pandas as pd
-
-    parts = []
-    for column in columns:
-        values = frame[column]
-        text = values.astype(object).map(str).to_numpy(dtype=object)
-        text[pd.isna(values).to_numpy()] = MISSING
-        parts.append(text)
-    if not parts:
-        return [""] * len(frame)
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + JOIN + part
-    return list(joined)
 
 
 #: auditkit's own types, which ``load_model`` trusts by name in a skops file.

@@ -27,7 +27,7 @@ def audit(plan, data, predicted, explained) -> ReasonsOutcome:
         return ReasonsOutcome(None, "reasons need a classifier's model file")
     from ..adverse_action._audit import MAX_ROWS, audit_reasons
     from ..adverse_action._codes import ReasonCodes
-    from .explain import flagged_proxies
+    from .explain import flagged_proxies, positive_class
 
     estimator = run.loaded.estimator
     # Every row on pandas; on Spark, the engine's stratified sample (as for explanations).
@@ -44,10 +44,7 @@ def audit(plan, data, predicted, explained) -> ReasonsOutcome:
                         fallback=spec.fallback)
     codes.check(features, where=f"{policy.source or 'policy'}: reasons.codes")
     plan.say("auditing the stated reasons of adverse decisions")
-    classes = list(estimator.classes_)
-    from ..predictions import label_key
-
-    positive = next((c for c in classes if label_key(c) == label_key(predicted.target.positive_label)), classes[-1])
+    positive = positive_class(run.loaded, predicted.target.positive_label)
     result = audit_reasons(estimator, frame, codes=codes, k=spec.k, baseline=spec.baseline, positive_class=positive,
                            threshold=run.threshold if run.threshold is not None else 0.5, sensitive=sensitive,
                            intersections=policy.intersections, min_group_size=policy.fairness.min_group_size,
