@@ -14,6 +14,8 @@ Hierarchy::
      |    +-- UntrustedModelError the model file asks for types nobody trusted
      +-- ExplanationError         explanations could not be computed
      +-- OutputError              the outputs cannot be written
+     +-- LedgerError              an audit ledger cannot be opened, read or written
+     +-- SignatureError           a key cannot be loaded, or a folder cannot be signed or checked
 
 What each public function (``auditkit.__all__``) raises; catching :class:`AuditkitError`
 catches all of it::
@@ -45,9 +47,11 @@ __all__ = [
     "ContractError",
     "DataError",
     "ExplanationError",
+    "LedgerError",
     "ModelError",
     "OutputError",
     "PolicyError",
+    "SignatureError",
     "UntrustedModelError",
 ]
 
@@ -104,3 +108,15 @@ class ExplanationError(AuditkitError):
 
 class OutputError(AuditkitError):
     """An output file or folder cannot be written."""
+
+
+class SignatureError(AuditkitError):
+    """A signing key cannot be loaded (missing, unreadable, not Ed25519, wrong passphrase), or a
+    folder cannot be signed or checked (missing, a symbolic link or special file in it).
+
+    A signature that does not verify is a finding, not this error.
+    """
+
+
+class LedgerError(AuditkitError):
+    """An audit ledger cannot be opened, read, upgraded or written (not: a ledger that fails verification)."""

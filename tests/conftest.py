@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["postgres_server"]  # postgres_url / pg_url: a real PostgreSQL server
+
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:

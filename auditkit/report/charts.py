@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 __all__ = ["beeswarm_chart", "charts_disabled", "drift_chart", "fairness_chart", "group_shap_chart",
-           "importance_chart", "reasons_by_group_chart", "remedy_tradeoff_chart"]
+           "history_chart", "importance_chart", "reasons_by_group_chart", "remedy_tradeoff_chart"]
 
 _DRAWING = contextvars.ContextVar("auditkit_report_charts", default=True)
 
@@ -461,5 +461,138 @@ def reasons_by_group_chart(feature: str, groups: list[dict], reasons: list[dict]
               bbox_to_anchor=(0.0, 1.0), ncol=min(n_groups, 4), alignment="left", borderaxespad=0.3)
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
+    fig.tight_layout()
+    return _to_data_uri(fig)
+
+
+#: How each rule status is drawn in the history chart: colour, marker, legend label.
+_STATUS_STYLE = {
+    "pass": ("#166534", "o", "passed"),
+    "fail": (BAD, "s", "failed"),
+    "error": (BAD, "X", "could not be evaluated"),
+    "warn": (WARN, "^", "warning"),
+    "inconclusive": (WARN, "D", "inconclusive"),
+    "waived": (ACCENT, "v", "waived"),
+    "earlier": (MUTED, "o", "earlier audit"),  # a trend rule's history beside it in the report
+}
+#: The change markers of the history chart: key of a point, colour, line style, legend label.
+_CHANGE_STYLE = (
+    ("model_changed", "#7c3aed", (0, (5, 3)), "model changed"),
+    ("policy_changed", "#0e7490", (0, (6, 2, 1, 2)), "policy changed"),
+    ("data_changed", MUTED, (0, (1, 2)), "data changed"),
+)
+
+
+def _finite(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and abs(value) < 1e12 else None
+
+
+@_chart
+def history_chart(points: list[dict], *, metric: str | None = None, direction: int = 0) -> str | None:
+    """A metric over successive audits: one marker per audit at its value, coloured (and shaped)
+    by the rule's status, its interval as a whisker, the threshold as a red step line (its failing
+    side lightly shaded), and dashed vertical lines before the audits where the model, the policy
+    or the data changed.
+
+    ``points`` are one series of :func:`auditkit.history.history_points`, oldest first (keys
+    seq, recorded_at, value, ci_low, ci_high, status, threshold_min, threshold_max, labels,
+    model_changed, policy_changed, data_changed). Audits are evenly spaced, labelled by entry
+    number and date; an audit awaiting labels has no value and is marked "labels pending".
+    ``direction`` (+1 higher is better, -1 lower is better) is said on the axis.
+    """
+    points = [p for p in points if isinstance(p, dict)]
+    if not points or all(_finite(p.get("value")) is None for p in points):
+        return None
+    plt = _plt()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    n = len(points)
+    xs = list(range(n))
+    values = [_finite(p.get("value")) for p in points]
+    lows = [_finite(p.get("ci_low")) for p in points]
+    highs = [_finite(p.get("ci_high")) for p in points]
+    mins = [_finite(p.get("threshold_min")) for p in points]
+    maxs = [_finite(p.get("threshold_max")) for p in points]
+    seen = [v for v in (*values, *lows, *highs, *mins, *maxs) if v is not None]
+    bottom, top = min(seen), max(seen)
+    pad = (top - bottom) * 0.12 or max(abs(top) * 0.1, 0.05)
+    bottom, top = bottom - pad, top + pad * 1.6  # room above for the numbers
+
+    fig, ax = plt.subplots(figsize=(10.4, 3.5))
+    handles = []
+    # Thresholds: a step line per bound (a bound may change with the policy), failing side shaded.
+    for bounds, side, label in ((maxs, "max", "threshold (at most)"), (mins, "min", "threshold (at least)")):
+        if all(b is None for b in bounds):
+            continue
+        ys = [math.nan if b is None else b for b in bounds]
+        ys, line_xs = [ys[0], *ys, ys[-1]], [-0.6, *xs, n - 0.4]  # the line runs to the edges of the axes
+        ax.plot(line_xs, ys, color=BAD, linestyle="--", linewidth=1.3, drawstyle="steps-mid", zorder=2)
+        edge = [top if side == "max" else bottom] * (n + 2)
+        ax.fill_between(line_xs, ys, edge, step="mid", color=BAD, alpha=0.06, linewidth=0, zorder=1)
+        handles.append(Line2D([], [], color=BAD, linestyle="--", linewidth=1.3, label=label))
+    if handles:
+        handles.append(Patch(facecolor=BAD, alpha=0.12, label="failing side"))
+    # The path of the values (broken where an audit has no value), then whiskers and markers.
+    ax.plot(xs, [math.nan if v is None else v for v in values], color="#9aa5b1", linewidth=1.2, zorder=2)
+    whiskers, caps = ([], []), ([], [])
+    for x, low, high in zip(xs, lows, highs):
+        if low is not None and high is not None:
+            _segment(whiskers, (x, x), (low, high))
+            _segment(caps, (x - 0.08, x + 0.08), (low, low))
+            _segment(caps, (x - 0.08, x + 0.08), (high, high))
+    if whiskers[0]:
+        ax.plot(*whiskers, color=INK, linewidth=1.6, alpha=0.45, solid_capstyle="butt", zorder=3)
+        ax.plot(*caps, color=INK, linewidth=1, alpha=0.6, zorder=3)
+        handles.append(Line2D([], [], color=INK, alpha=0.5, linewidth=1.6, label="interval"))
+    shown_statuses = []
+    for status, (colour, marker, label) in _STATUS_STYLE.items():
+        chosen = [(x, v) for x, v, p in zip(xs, values, points) if v is not None and p.get("status") == status]
+        if chosen:
+            ax.plot([x for x, _ in chosen], [v for _, v in chosen], linestyle="none", marker=marker, color=colour,
+                    markersize=7, markeredgecolor="white", markeredgewidth=0.8, zorder=4)
+            shown_statuses.append(Line2D([], [], linestyle="none", marker=marker, color=colour, markersize=7, label=label))
+    other = [(x, v) for x, v, p in zip(xs, values, points) if v is not None and p.get("status") not in _STATUS_STYLE]
+    if other:
+        ax.plot([x for x, _ in other], [v for _, v in other], linestyle="none", marker="o", color=MUTED, markersize=6,
+                zorder=4)
+        shown_statuses.append(Line2D([], [], linestyle="none", marker="o", color=MUTED, markersize=6, label="other status"))
+    if n <= 24:
+        for x, v in zip(xs, values):
+            if v is not None:
+                ax.annotate(f"{v:.3g}", (x, v), xytext=(7, 3), textcoords="offset points", ha="left", fontsize=8,
+                            color=INK, zorder=5,
+                            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    # Audits without a value: labels pending, or the metric undefined.
+    for x, v, p in zip(xs, values, points):
+        if v is None:
+            ax.axvspan(x - 0.3, x + 0.3, color=GRID, alpha=0.6, linewidth=0, zorder=0)
+            text = "labels\npending" if p.get("labels") == "pending" else "no\nvalue"
+            ax.text(x, 0.04, text, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7,
+                    color=MUTED, style="italic")
+    # What changed before an audit: a vertical line between it and the audit before.
+    for key, colour, style, label in _CHANGE_STYLE:
+        spots = [x for x, p in zip(xs, points) if x > 0 and p.get(key) is True]
+        offset = {"model_changed": -0.06, "policy_changed": 0.0, "data_changed": 0.06}[key]
+        for x in spots:
+            ax.axvline(x - 0.5 + offset, color=colour, linestyle=style, linewidth=1.5, zorder=1)
+        if spots:
+            handles.append(Line2D([], [], color=colour, linestyle=style, linewidth=1.5, label=label))
+
+    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_ylim(bottom, top)
+    step = max(1, math.ceil(n / 16))
+    ticks = xs[::step]
+    ax.set_xticks(ticks, [points[x].get("label") or f"#{points[x].get('seq')}\n{_short(str(points[x].get('recorded_at') or '')[:10], 12)}"
+                          for x in ticks], fontsize=7.5)
+    ax.set_xlabel("audit (ledger entry and date)", fontsize=8, color=MUTED)
+    better = {1: " (higher is better)", -1: " (lower is better)"}.get(direction, "")
+    ax.set_ylabel(_short(metric or "value", 34) + better, fontsize=8)
+    ax.grid(axis="y", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = shown_statuses + handles
+    ax.legend(handles=legend, fontsize=7.5, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+              ncol=min(len(legend), 7), borderaxespad=0.3, handlelength=2.6)
     fig.tight_layout()
     return _to_data_uri(fig)

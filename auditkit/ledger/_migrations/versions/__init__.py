@@ -1,0 +1,1 @@
+"""The ledger schema revisions (loaded by alembic, not imported)."""
