@@ -134,28 +134,53 @@ def cli(debug: bool) -> None:
 @click.option("--mlflow-experiment", metavar="NAME", help="MLflow experiment for --mlflow (default: MLflow's default).")
 @click.option("--promote", metavar="ALIAS",
               help="When the gate passes, set this registry alias on the candidate (model.path must be a models:/ URI).")
+@click.option("--ledger", "ledger_url", metavar="URL", envvar="AUDITKIT_LEDGER", show_envvar=True,
+              help="Append this audit to the audit ledger at URL: a SQLite file (audits.db, created when missing) or "
+                   "postgresql://USER@HOST/DB. Overrides the policy's ledger:. Trend rules read their history there.")
+@click.option("--sign-key", type=click.Path(path_type=Path), metavar="FILE",
+              help="Sign the outputs with this Ed25519 private key (from `audit keygen`): adds manifest.json and "
+                   "manifest.sig; the report shows the key's fingerprint. Passphrase: AUDITKIT_KEY_PASSPHRASE.")
+@click.option("--labels", type=click.Choice(["present", "pending"]), default="present", show_default=True,
+              help="pending: audit a production batch whose true outcomes are not known yet; rules that need them "
+                   "wait (status pending) and everything else is judged.")
+@click.option("--batch", metavar="ID",
+              help="Name the batch of data audited (default: the data file's SHA-256). When its labels arrive, "
+                   "audit the labelled data with the same --batch: the ledger links both entries.")
 def check(policy, out_dir, data, engine, model, trust_model, no_explain, fail_on, seed, quiet, use_mlflow,
-          mlflow_experiment, promote):
+          mlflow_experiment, promote, ledger_url, sign_key, labels, batch):
     """Run the audit described by POLICY and write its outputs.
 
     POLICY defaults to ./audit.yaml. Exits 0 when every gating rule passes, 1 when the gate fails, 2 when the audit
-    could not be carried out.
+    could not be carried out (including when the audit could not be recorded in its ledger).
     """
     from .pipeline import run_audit
     from .report import write_outputs
     from .report.terminal import terminal_summary, verdict_line
+    from .report.writers import signature_facts
 
     if use_mlflow:
         from .stages.plan import require_mlflow
 
         require_mlflow("--mlflow logs the audit to MLflow")
+    signer = None
+    if sign_key is not None:  # before any work: a key that cannot be used stops the run at once
+        from .signing import load_private_key
+
+        signer = load_private_key(sign_key)
     result = run_audit(policy, data=data, model=model, trust_model=trust_model, explain=not no_explain,
                        fail_on=fail_on, seed=seed, progress=_stage_reporter(quiet), command=_command_line(),
-                       engine=engine, promote=promote)
+                       engine=engine, promote=promote, ledger=ledger_url or None, batch=batch, labels=labels)
     results = result.to_dict()
+    if signer is not None:
+        results["provenance"]["signature"] = signature_facts(signer)
     outputs = write_outputs(results, out_dir, templates=result.policy.report_templates,
-                            hint="choose another folder with --out")
+                            hint="choose another folder with --out", signer=signer)
+    entry = _record(result.ledger, results, outputs, signer)
     click.echo(verdict_line(results) if quiet else terminal_summary(results, outputs=outputs))
+    if entry is not None and not quiet:
+        click.echo(term(f"ledger: entry #{entry.seq} ({entry.entry_hash[:12]}) in {result.ledger.display}"))
+    if signer is not None and not quiet:
+        click.echo(term(f"signed: manifest.json and manifest.sig with key {signer.fingerprint}"))
     if use_mlflow:
         from .mlflow_registry import log_audit
 
@@ -485,10 +510,44 @@ def demo(directory, seed, with_champion, quiet):
     _exit(result.exit_code)
 
 
+def _register_commands() -> None:
+    """The commands that live beside the code they drive: signatures, the ledger, its history."""
+    from .history._cli import history
+    from .ledger._cli import ledger
+    from .signing._cli import keygen, sign, verify
+
+    for command in (keygen, sign, verify, ledger, history):
+        cli.add_command(command)
+
+
+def _record(ledger, results: dict, outputs, signer):
+    """Append the audit to its ledger, after its outputs are written; None without a ledger."""
+    if ledger is None:
+        return None
+    from .errors import LedgerError
+    from .ledger._entry import record_audit
+
+    try:
+        return record_audit(ledger, results, outputs.sha256, signer=signer)
+    except LedgerError as exc:
+        raise LedgerError(f"{exc.message.rstrip('.')}; the outputs in {outputs.folder} were written but the audit "
+                          "is NOT recorded in the ledger: rerun it once the ledger is reachable.") from None
+
+
 def _command_line() -> str:
+    """The command line as typed, for the provenance, with any password in a ledger URL hidden."""
     import shlex
 
-    return " ".join(shlex.quote(a) for a in ["audit", *sys.argv[1:]])
+    args = list(sys.argv[1:])
+    for i, arg in enumerate(args):
+        if arg.startswith("--ledger=") or (i > 0 and args[i - 1] == "--ledger"):
+            from .ledger._url import redact
+
+            args[i] = "--ledger=" + redact(arg[len("--ledger="):]) if arg.startswith("--ledger=") else redact(arg)
+    return " ".join(shlex.quote(a) for a in ["audit", *args])
+
+
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

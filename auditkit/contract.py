@@ -38,6 +38,8 @@ class ContractResult:
     rows: int
     contract: str | None = None
     columns_checked: tuple[str, ...] = field(default=())
+    #: Columns of the contract left out of this run: the target while its labels are pending.
+    not_checked: tuple[str, ...] = field(default=())
 
     @property
     def passed(self) -> bool:
@@ -64,7 +66,8 @@ class ContractResult:
         return {"passed": self.passed, "contract": self.contract, "rows": self.rows,
                 "columns_checked": list(self.columns_checked),
                 "total_failures": self.total_failures,
-                "violations": [v.to_dict() for v in self.violations]}
+                "violations": [v.to_dict() for v in self.violations],
+                **({"not_checked": list(self.not_checked)} if self.not_checked else {})}
 
     def _repr_html_(self) -> str:
         from html import escape

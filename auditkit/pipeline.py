@@ -42,6 +42,7 @@ class AuditResult:
     fail_on: str = "error"
     warnings: tuple[str, ...] = field(default=())
     remedies: Any = None  # RemedyResult when a fairness rule failed (or the policy asked)
+    ledger: Any = None  # the auditkit.ledger.Ledger the audit is to be recorded in (--ledger or ledger:)
 
     @property
     def status(self) -> str:
@@ -143,6 +144,9 @@ def run_audit(
     today: date | None = None,
     engine: str | None = None,
     promote: str | None = None,
+    ledger: str | Path | None = None,
+    batch: str | None = None,
+    labels: str = "present",
 ) -> AuditResult:
     """Run the whole audit described by a policy.
 
@@ -171,6 +175,20 @@ def run_audit(
     promote : str, optional
         The registry alias ``audit check --promote`` will set when the gate passes; its
         prerequisites are checked before any work.
+    ledger : str or Path, optional
+        The audit ledger (a SQLite path or a SQLAlchemy URL) overriding the policy's
+        ``ledger:``; it is opened before any work and its history feeds the trend rules.
+        Appending this audit's entry is done after the outputs are written
+        (:func:`auditkit.ledger.record_audit`, as ``audit check --ledger`` does).
+    batch : str, optional
+        The batch of production data this audit covers (default: the data file's SHA-256);
+        an audit with labels links to the earlier label-pending audit of the same batch.
+    labels : {"present", "pending"}
+        ``"pending"`` audits a batch whose true outcomes have not arrived: the target column is
+        ignored (it need not be in the data), only what needs no labels is computed (selection
+        rates, scores and drift per group, the contract without the target's checks), and rules
+        on metrics that need labels get the status ``pending`` (not gating) until a later audit
+        of the batch with its labels judges them. Anything else is a ``ValueError``.
 
     Returns
     -------
@@ -184,15 +202,18 @@ def run_audit(
         :mod:`auditkit.errors` for the subclasses.
     """
     from .provenance import now_iso
-    from .stages import (contract, data_bias, drift, explain as explaining, fairness, gate, packs, predict, reasons,
-                         remedies, summary)
+    from .stages import (contract, data_bias, drift, explain as explaining, fairness, gate, history, packs, predict,
+                         reasons, remedies, summary)
     from .stages.data import read_data
     from .stages.plan import plan_audit
 
     started = now_iso()
     plan = plan_audit(policy, data=data, model=model, trust_model=trust_model, explain=explain, fail_on=fail_on,
-                      seed=seed, today=today, command=command, engine=engine, promote=promote, say=progress)
+                      seed=seed, today=today, command=command, engine=engine, promote=promote, say=progress,
+                      ledger=None if ledger is None else str(ledger), labels=labels)
     rows = read_data(plan)
+    if plan.labels == "pending":  # never read stale or partial labels of a batch whose labels are pending
+        rows = plan.engine.without_columns(rows, [plan.policy.data.target])
     contract_result = contract.check_contract(plan, rows)
     predicted = predict.predict(plan, rows, contract_result)
     bias = data_bias.assess_data(plan, rows, predicted)
@@ -201,16 +222,28 @@ def run_audit(
     pack_results = packs.pack_evidence(plan, rows, predicted)
     explained = explaining.explain_candidate(plan, rows, predicted)
     stated = reasons.audit(plan, rows, predicted, explained)
+    earlier = history.read_history(plan)
     verdict, evidence = gate.judge(plan, contract=contract_result, data_bias=bias, drift=drifted, fairness=fair,
-                                   explanations=explained, packs=pack_results, reasons=stated)
+                                   explanations=explained, packs=pack_results, reasons=stated, history=earlier)
     remedied = remedies.search(plan, rows, predicted, verdict, evidence, explained)
     return AuditResult(
         policy=plan.policy, gate=verdict, evidence=evidence, explanation_status=explained.status,
         data_summary=summary.data_summary(plan, rows, predicted, explained),
         model_summary=summary.model_summary(plan, plan.policy.model, predicted.candidate),
         champion_summary=summary.model_summary(plan, plan.policy.champion, predicted.champion),
-        provenance=summary.provenance(plan, rows, predicted, started=started),
-        fail_on=fail_on, warnings=drifted.warnings, remedies=remedied)
+        provenance=_with_ledger(plan, summary.provenance(plan, rows, predicted, started=started), batch),
+        fail_on=fail_on, warnings=drifted.warnings, remedies=remedied, ledger=plan.ledger)
+
+
+def _with_ledger(plan, provenance: dict, batch: str | None) -> dict:
+    """The provenance, with where this audit will be recorded (and which earlier entry it completes)."""
+    if plan.ledger is None:
+        return provenance
+    from .ledger._entry import ledger_facts
+
+    partial = {"policy": {"name": plan.policy.name}, "provenance": provenance}
+    return {**provenance, "ledger": ledger_facts(plan.ledger, partial, batch=batch,
+                                                   labels=getattr(plan, "labels", "present"))}
 
 
 def _champion_dict(comparison, summary) -> dict | None:

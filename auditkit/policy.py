@@ -44,8 +44,10 @@ MAX_EXPLAIN_ROWS = 1_000_000
 MAX_MIN_GROUP_SIZE = 1_000_000_000
 CHANGE_KEYS = ("max_regression", "max_increase", "max_decrease")
 ENGINES = ("pandas", "spark")
+TREND_KINDS = ("widening", "departs_from_first")
+MAX_TREND_AUDITS = 100
 RULE_KEYS = {"feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive", "waiver", "compare",
-             *CHANGE_KEYS}
+             "trend", "audits", "min_change", *CHANGE_KEYS}
 # What a policy may change in a rule it inherits from a pack (by giving a rule with the same id), besides
 # the extra keys the rule's metric defines (Metric.rule_options).
 OVERRIDE_KEYS = {"id", "metric", "feature", "min", "max", "severity", "rationale", "decide_on", "on_inconclusive",
@@ -157,6 +159,38 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class Trend:
+    """What a trend rule judges in the ledger's history of its metric (docs/ledger.md).
+
+    ``widening``: the metric moved in its worse direction by more than ``min_change`` in each
+    of the last ``audits`` audits (this one included). ``departs_from_first``: this audit's
+    interval no longer overlaps the interval of the first audit in the ledger.
+    """
+
+    kind: str
+    audits: int = 3
+    min_change: float = 0.0
+
+    def to_dict(self) -> dict:
+        out = {"kind": self.kind}
+        if self.kind == "widening":
+            out.update(audits=self.audits, min_change=self.min_change)
+        return out
+
+
+@dataclass(frozen=True)
+class LedgerRef:
+    """Where a policy's ``ledger:`` key appends: a SQLite file inside the policy's folder, or
+    the URL held by an environment variable (``env:NAME``), so no credentials sit in the policy."""
+
+    path: Path | None = None
+    env: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"env": self.env} if self.env else {"path": str(self.path)}
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     metric: str
@@ -174,6 +208,7 @@ class Rule:
     # test, statistical_test and alpha (docs/packs.md)
     options: Mapping[str, Any] = field(default_factory=dict)
     pack: str | None = None  # the pack the rule comes from, if any
+    trend: Trend | None = None  # a trend rule: judged on the ledger's history of its metric
 
     def __getattr__(self, name: str):
         """A metric's own rule key (``rule.test`` of an impact_ratio rule) reads from :attr:`options`."""
@@ -211,6 +246,7 @@ class Policy:
     pack_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     remedies: RemediesSpec = field(default_factory=RemediesSpec)
     reasons: ReasonsSpec | None = None
+    ledger: LedgerRef | None = None
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -294,7 +330,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     v.keys(document, "", required={"version", "data"}, optional={
         "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report",
-        "extends", "packs", "remedies", "reasons"})
+        "extends", "packs", "remedies", "reasons", "ledger"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {short_repr(version)} is not supported; this auditkit reads version 1")
@@ -327,11 +363,12 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     report_templates = _report_templates(v, document.get("report"))
     remedies = _remedies_spec(v, document.get("remedies"))
+    ledger = _ledger_ref(v, document.get("ledger"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
         report_templates=report_templates, champion=champion, extends=tuple(p.name for p in packs),
-        pack_settings=pack_settings, remedies=remedies, reasons=reasons, version=version, source=source,
+        pack_settings=pack_settings, remedies=remedies, reasons=reasons, ledger=ledger, version=version, source=source,
         sha256=sha256,
     )
 
@@ -647,7 +684,11 @@ def _rules(v, entries, group_features, model, fairness, data, champion=None, rea
                     v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' limits a change and needs 'compare: champion'")
             low = v.number(item["min"], f"{key}.min") if item.get("min") is not None else None
             high = v.number(item["max"], f"{key}.max") if item.get("max") is not None else None
-        if low is None and high is None:
+        trend = _trend(v, item, key, rule_id, metric, fairness, compare)
+        if trend is not None and (low is not None or high is not None):
+            v.fail(key, f"rule '{rule_id}' judges a trend over audits, not a bound; remove 'min:'/'max:' "
+                        "(or make a second rule for the bound)")
+        if trend is None and low is None and high is None:
             v.fail(key, f"rule '{rule_id}' needs a threshold: 'min:', 'max:' or both")
         if low is not None and high is not None and low > high:
             v.fail(key, f"rule '{rule_id}': min ({low}) is greater than max ({high})")
@@ -664,8 +705,84 @@ def _rules(v, entries, group_features, model, fairness, data, champion=None, rea
                    for name, validate in metric.rule_options.items()} if compare is None else {}
         rules.append(Rule(id=rule_id, metric=metric.name, feature=feature, min=low, max=high, severity=severity,
                           rationale=rationale, decide_on=decide_on, on_inconclusive=on_inconclusive, waiver=waiver,
-                          compare=compare, change_limits=limits, options=options, pack=pack))
+                          compare=compare, change_limits=limits, options=options, pack=pack, trend=trend))
     return tuple(rules)
+
+
+def _trend(v, item: dict, key: str, rule_id: str, metric, fairness, compare) -> Trend | None:
+    """A rule's ``trend:`` (with ``audits:`` and ``min_change:``), checked against what its metric can give."""
+    if item.get("trend") is None:
+        for name in ("audits", "min_change"):
+            if item.get(name) is not None:
+                v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' belongs to a trend rule; add 'trend: widening' or remove it")
+        return None
+    kind = v.choice(item["trend"], f"{key}.trend", TREND_KINDS)
+    if compare is not None:
+        v.fail(f"{key}.trend", f"rule '{rule_id}': a rule compares with the champion or judges a trend, not both")
+    if metric.family == "group" or metric.judge is not None:
+        hint = " (use its disparity, e.g. selection_rate_difference)" if metric.family == "group" else ""
+        v.fail(f"{key}.metric", f"rule '{rule_id}': a trend rule follows one number per audit, and '{metric.name}' "
+                                f"gives one per group or decides with tests of its own{hint}")
+    audits, min_change = 3, 0.0
+    if kind == "widening":
+        if metric.direction == 0:
+            v.fail(f"{key}.trend", f"rule '{rule_id}': '{metric.name}' has no better or worse direction, so it cannot "
+                                   "widen; use trend: departs_from_first")
+        if item.get("audits") is not None:
+            audits = v.integer(item["audits"], f"{key}.audits")
+            if not 1 <= audits <= MAX_TREND_AUDITS:
+                v.fail(f"{key}.audits", f"must be between 1 and {MAX_TREND_AUDITS} (the number of consecutive audits), not {audits}")
+        if item.get("min_change") is not None:
+            min_change = v.number(item["min_change"], f"{key}.min_change")
+            if min_change < 0:
+                v.fail(f"{key}.min_change", f"must be 0 or more (the smallest change that counts as widening), not {min_change}")
+    else:
+        for name in ("audits", "min_change"):
+            if item.get(name) is not None:
+                v.fail(f"{key}.{name}", f"rule '{rule_id}': '{name}' applies to trend: widening only; remove it")
+        if metric.interval == "none":
+            v.fail(f"{key}.trend", f"rule '{rule_id}': '{metric.name}' has no interval to compare; use trend: widening")
+        if metric.interval == "bootstrap" and fairness.bootstrap == 0:
+            v.fail(f"{key}.trend", f"rule '{rule_id}' compares intervals but fairness.bootstrap is 0; set bootstrap (e.g. 1000)")
+    return Trend(kind=kind, audits=audits, min_change=min_change)
+
+
+def _ledger_ref(v, raw: Any) -> LedgerRef | None:
+    """``ledger:``: a SQLite file inside the policy's folder, or ``env:NAME`` (the URL is in that variable).
+
+    The policy's folder may come from a pull request, so its ledger key can neither point
+    outside the folder (a write anywhere) nor hold a database URL with credentials.
+    """
+    import os
+    import re
+
+    if raw is None:
+        return None
+    text = v.string(raw, "ledger")
+    if text.startswith("env:"):
+        name = text[len("env:"):]
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", name):
+            v.fail("ledger", f"'{_show(text)}' must name an environment variable (env:AUDITKIT_LEDGER_URL)")
+        return LedgerRef(env=name)
+    if "://" in text or text.startswith("sqlite:"):
+        v.fail("ledger", "a database URL does not belong in the policy (it would carry credentials and could point "
+                         "anywhere); write ledger: env:NAME and set NAME to the URL, or pass --ledger URL")
+    parts = Path(text).parts
+    if os.path.isabs(text) or ".." in parts or not parts:
+        v.fail("ledger", f"'{_show(text)}' must be a file inside the policy's folder (e.g. ledger/audits.db); "
+                         "to use a ledger elsewhere, pass --ledger on the command line")
+    base = v.source.parent if v.source is not None else Path.cwd()
+    path = _resolve(v, base, text, "ledger")
+    try:
+        inside = os.path.commonpath([os.path.realpath(path), os.path.realpath(base)]) == os.path.realpath(base)
+    except ValueError:
+        inside = False
+    if not inside:
+        v.fail("ledger", f"'{_show(text)}' leads outside the policy's folder (through a link); "
+                         "pass --ledger on the command line to use a ledger elsewhere")
+    if _kind(v, path, "ledger", text) == "folder":
+        v.fail("ledger", f"'{_show(text)}' is a folder; name the ledger file (e.g. {_show(text)}/audits.db)")
+    return LedgerRef(path=path)
 
 
 def _refuse_other_options(v, item: dict, key: str, metric) -> None:

@@ -372,6 +372,13 @@ def predictions_from_columns(frame, target: Target, *, label: str, score: str | 
             raise DataError(f"{source}: prediction column '{label}' is not numeric but the target is; store predicted values.")
         return Predictions(y_pred=column.to_numpy(dtype=float), y_score=None, source="columns")
     keys = _keys(column)
+    if target.values is None:  # labels pending: the decisions are two labels, one of them the positive one
+        seen = sorted(set(pd.unique(keys)))
+        if len(seen) > 2 or (len(seen) == 2 and target.positive_label not in seen):
+            raise DataError(f"{source}: prediction column '{label}' has the labels {', '.join(map(str, seen[:5]))}, which are not "
+                            f"two decisions including the positive label '{target.positive_label}'; check data.positive_label.")
+        return Predictions(y_pred=(keys.to_numpy() == target.positive_label).astype(np.int8), y_score=y_score,
+                           source="columns")
     unknown = sorted(set(pd.unique(keys)) - set(target.labels))
     if unknown:
         raise DataError(f"{source}: prediction column '{label}' has label(s) {', '.join(map(str, unknown[:5]))} that the target does not have ({', '.join(target.labels)}); predictions must use the target's labels.")

@@ -9,7 +9,10 @@ outcome blocks promotion is explicit in ``gating``:
 * an inconclusive ``error`` rule gates unless it says ``on_inconclusive: warn``;
 * with ``fail_on="warning"`` every non-passing rule gates;
 * a rule with an active waiver that would otherwise gate is ``waived`` and does not gate;
-  on the day after the waiver expires it gates again, and the message says so.
+  on the day after the waiver expires it gates again, and the message says so;
+* with labels pending (``evaluate_rules(..., labels="pending")``), a rule whose metric needs the
+  true outcomes (:func:`auditkit.metrics.needs_labels`), or that compares with the champion, is
+  ``pending``: not judged and not gating until the labels of the batch arrive.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ __all__ = ["Evidence", "Gate", "Observation", "RuleOutcome", "evaluate_rules"]
 @dataclass(frozen=True)
 class RuleOutcome:
     rule: Rule
-    status: str  # pass | fail | warn | inconclusive | error
+    status: str  # pass | fail | warn | inconclusive | waived | error | pending
     observed: float | None
     ci: tuple[float, float] | None
     decided_on: str
@@ -41,6 +44,8 @@ class RuleOutcome:
         extra = {}
         if r.options:  # a metric's own rule keys (impact_ratio: test, statistical_test, alpha)
             extra = {**r.options, "details": [dict(d) for d in self.details]}
+        if r.trend is not None:  # the history the trend was judged on (the report charts it)
+            extra = {**extra, "trend": r.trend.to_dict(), "details": [dict(d) for d in self.details]}
         if r.pack is not None:
             extra["pack"] = r.pack
         return {**self._core(), **extra}
@@ -64,6 +69,10 @@ def describe_rule(rule: Rule) -> str:
     """The plain-language sentence of what a rule checks (the report's rule text)."""
     if rule.compare:
         return change_sentence(rule.metric, rule.feature, rule.change_limits)
+    if rule.trend is not None:
+        from .trends import trend_sentence
+
+        return trend_sentence(rule)
     metric = get_metric(rule.metric)
     if metric is not None and metric.describe is not None:
         return metric.describe(rule)
@@ -84,7 +93,7 @@ class Gate:
         return self.status == "passed"
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in ("pass", "fail", "warn", "inconclusive", "waived", "error")}
+        out = {s: 0 for s in ("pass", "fail", "warn", "inconclusive", "waived", "error", "pending")}
         for o in self.outcomes:
             out[o.status] = out.get(o.status, 0) + 1
         return out
@@ -100,8 +109,10 @@ class Evidence:
 
     def __init__(self, *, contract=None, fairness=None, explanations=None, explanation_error: str | None = None,
                  drift=None, data_bias=None, comparison=None, packs: Mapping[str, Any] | None = None,
-                 reasons=None, reasons_error: str | None = None):
+                 reasons=None, reasons_error: str | None = None, history: Mapping[tuple, Any] | None = None):
         self.reasons = reasons
+        # a trend rule's earlier values, by (metric, feature): TrendPoints from the ledger, oldest first
+        self.history = dict(history or {})
         self.reasons_error = reasons_error
         self.contract = contract
         self.fairness = fairness
@@ -125,6 +136,12 @@ class Evidence:
     def judge(self, rule: Rule) -> Judgement | None:
         """The judgement of a metric that decides a rule itself, or None for the others."""
         metric = get_metric(rule.metric)
+        if rule.trend is not None:
+            from .trends import judge_trend
+
+            current = metric.observe(self, rule)
+            return judge_trend(rule, current, self.history.get((rule.metric, rule.feature), ()),
+                               direction=metric.direction)
         if rule.compare is None and metric is not None and metric.judge is not None:
             return metric.judge(self, rule)
         return None
@@ -156,7 +173,11 @@ def _distance(obs: Observation, rule: Rule) -> float:
     return min(gaps)
 
 
-def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> RuleOutcome:
+def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date, labels: str = "present",
+              target: str | None = None) -> RuleOutcome:
+    if labels == "pending" and (rule.compare is not None or _needs_labels(rule.metric)
+                                or (target is not None and rule.feature == target)):
+        return _awaiting_labels(rule, target)
     judgement = evidence.judge(rule)
     if judgement is not None:
         return _outcome(rule, judgement.observation, judgement.decision, judgement.decided_on, judgement.group,
@@ -176,6 +197,26 @@ def _evaluate(rule: Rule, evidence: Evidence, fail_on: str, today: date) -> Rule
         group = obs.group if obs.group is not None and _reports_group(rule) else None
     message = _message(rule, obs, decision, decided_on, group)
     return _outcome(rule, obs, decision, decided_on, group, message, fail_on, today, ())
+
+
+def _needs_labels(name: str) -> bool:
+    metric = get_metric(name)
+    return metric is not None and metric.needs_labels
+
+
+def _awaiting_labels(rule: Rule, target: str | None = None) -> RuleOutcome:
+    """A rule that cannot be judged before the true outcomes arrive: ``pending``, never gating."""
+    if target is not None and rule.feature == target and not _needs_labels(rule.metric):
+        why = f"'{target}' is the target column, which holds the labels"
+    elif rule.compare is not None and not _needs_labels(rule.metric):
+        why = (f"the comparison of {rule.metric} with the champion is made on the labelled batch "
+               "(the paired comparison is not computed while the labels are pending)")
+    else:
+        why = f"{rule.metric} needs the true outcomes"
+    message = (f"Awaiting labels: {why}; it is judged when the labels of this batch arrive "
+               "(audit check --batch ID with the labelled data).")
+    return RuleOutcome(rule=rule, status="pending", observed=None, ci=None, decided_on="pending (labels not arrived)",
+                       gating=False, message=message)
 
 
 def _reports_group(rule: Rule) -> bool:
@@ -208,7 +249,8 @@ def _outcome(rule, obs, decision, decided_on, group, message, fail_on, today, de
                        gating=gating, message=message, group=group, details=details)
 
 
-def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error", today: date | None = None) -> Gate:
+def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error", today: date | None = None,
+                   labels: str = "present", target: str | None = None) -> Gate:
     """Evaluate every rule; never raises for a finding.
 
     Parameters
@@ -219,12 +261,20 @@ def evaluate_rules(rules, evidence: Evidence, *, fail_on: str = "error", today: 
         With ``"warning"``, warning-severity rules gate as well.
     today : date, optional
         The day waivers are judged on (default: today in UTC).
+    labels : {"present", "pending"}
+        With ``"pending"``, a rule on a metric that needs the true outcomes (or comparing with
+        the champion) is ``pending`` and does not gate.
+    target : str, optional
+        The target column: with labels pending, a rule on it (its drift, its contract checks)
+        is ``pending`` too.
     """
     if fail_on not in ("error", "warning"):
         raise ValueError("fail_on must be 'error' or 'warning'")
+    if labels not in ("present", "pending"):
+        raise ValueError("labels must be 'present' or 'pending'")
     if today is None:
         today = datetime.now(timezone.utc).date()
-    return Gate(outcomes=tuple(_evaluate(rule, evidence, fail_on, today) for rule in rules), fail_on=fail_on)
+    return Gate(outcomes=tuple(_evaluate(rule, evidence, fail_on, today, labels, target) for rule in rules), fail_on=fail_on)
 
 
 def _message(rule: Rule, obs: Observation, decision: str, decided_on: str, group: str | None) -> str:

@@ -101,4 +101,4 @@ def test_counts():
     rules = [Rule(id="a", metric="accuracy", min=0.5), Rule(id="b", metric="accuracy", min=0.9),
              Rule(id="c", metric="accuracy", min=0.9, severity="warning")]
     gate = evaluate_rules(rules, FakeEvidence({"a": Observation(0.8), "b": Observation(0.8), "c": Observation(0.8)}))
-    assert gate.counts() == {"pass": 1, "fail": 1, "warn": 1, "inconclusive": 0, "waived": 0, "error": 0}
+    assert gate.counts() == {"pass": 1, "fail": 1, "warn": 1, "inconclusive": 0, "waived": 0, "error": 0, "pending": 0}

@@ -49,11 +49,14 @@ class Capabilities:
         The fairness metrics a champion comparison can compute (None: all of them).
     registry_models : bool
         It can run a model fetched from an MLflow registry.
+    pending_labels : bool
+        It can audit a batch whose labels have not arrived (``labels="pending"``).
     """
 
     evidence: frozenset[str]
     comparison_metrics: frozenset[str] | None = None
     registry_models: bool = True
+    pending_labels: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,12 @@ class Engine(Protocol):
     def encode_target(self, data: AuditData, policy) -> EncodedTarget:
         """The target column, encoded (``DataError`` for a target auditkit cannot use)."""
 
+    def without_columns(self, data: AuditData, columns: Sequence[str]) -> AuditData:
+        """The rows without these columns (those it does not have are ignored)."""
+
+    def pending_target(self, data: AuditData, policy, *, model=None) -> EncodedTarget:
+        """The target of a batch whose labels are pending: the task and positive label, no values."""
+
     def predict(self, data: AuditData, target: EncodedTarget, spec, loaded, *, role: str, policy) -> ModelRun:
         """A model's decisions: running ``loaded``, or reading the prediction columns of ``spec``."""
 
@@ -157,7 +166,7 @@ class Engine(Protocol):
         """What ran the audit (for provenance), or None."""
 
 
-def check_support(capabilities: Capabilities, engine_name: str, policy) -> None:
+def check_support(capabilities: Capabilities, engine_name: str, policy, *, labels: str = "present") -> None:
     """Refuse, before any work, what the policy asks and the engine does not compute.
 
     Raises
@@ -175,6 +184,9 @@ def check_support(capabilities: Capabilities, engine_name: str, policy) -> None:
         raise PolicyError(f"{where}: key '{key}': {what} is not computed by the {engine_name} engine; "
                           f"use engine: pandas or remove it.")
 
+    if labels == "pending" and not capabilities.pending_labels:
+        raise PolicyError(f"{where}: an audit with labels pending is not computed by the {engine_name} engine; "
+                          "use engine: pandas (data.engine or --engine pandas) or audit the batch once its labels arrive.")
     if policy.data.contract is not None and "contract" not in has:
         refuse("data.contract", "the data contract")
     if policy.data.reference is not None and "drift" not in has:

@@ -16,7 +16,8 @@ class PandasEngine:
     name = "pandas"
     capabilities = Capabilities(
         evidence=frozenset({"contract", "data_bias", "drift", "fairness", "comparison", "packs", "explanations",
-                            "reasons"}))
+                            "reasons"}),
+        pending_labels=True)
 
     # ---- data
     def columns(self, policy) -> list[str]:
@@ -57,6 +58,22 @@ class PandasEngine:
         base_rate = float(target.values.mean()) if target.task == "classification" else None
         return EncodedTarget(task=target.task, positive_label=target.positive_label, labels=tuple(target.labels),
                              base_rate=base_rate, native=target)
+
+    def without_columns(self, data: AuditData, columns) -> AuditData:
+        from dataclasses import replace
+
+        dropped = [c for c in columns if c in data.native.columns]
+        if not dropped:
+            return data
+        frame = data.native.drop(columns=dropped)
+        return replace(data, native=frame, columns=tuple(frame.columns))
+
+    def pending_target(self, data: AuditData, policy, *, model=None) -> EncodedTarget:
+        from ..predictions import Target
+
+        task, positive = _pending_task(data.native, policy, model)
+        return EncodedTarget(task=task, positive_label=positive, labels=(), base_rate=None,
+                             native=Target(values=None, task=task, positive_label=positive, labels=()))
 
     def predict(self, data: AuditData, target: EncodedTarget, spec, loaded, *, role: str, policy) -> ModelRun:
         from ..predictions import predict_with_model, predictions_from_columns
@@ -103,6 +120,11 @@ class PandasEngine:
         from ..fairness import assess_fairness
 
         p = run.native
+        if target.native.values is None:  # labels pending: only what the decisions and scores tell
+            from ..fairness import assess_fairness_without_labels
+
+            return assess_fairness_without_labels(p.y_pred, self._sensitive(data, options), y_score=p.y_score,
+                                                  task=target.task, **options.keywords())
         return assess_fairness(target.native.values, p.y_pred, self._sensitive(data, options),
                                y_score=p.y_score, task=target.task, **options.keywords())
 
@@ -154,6 +176,42 @@ class PandasEngine:
 
     def facts(self):
         return None
+
+
+def _pending_task(frame, policy, loaded) -> tuple[str, str | None]:
+    """(task, positive label key) of an audit whose labels are pending, from what is not a label:
+    ``data.positive_label``; else the model's classes (0/1 or false/true), or its absence of
+    classes (a regressor); else the prediction column's values."""
+    import numpy as np
+    import pandas as pd
+
+    from ..errors import DataError
+    from ..predictions import label_key, model_classes
+
+    if policy.data.positive_label is not None:
+        return "classification", label_key(policy.data.positive_label)
+    if policy.model is None:  # no decisions to audit: the task is moot
+        return "classification", None
+    where = policy.source or "policy"
+    fix = "set data.positive_label to the favourable outcome"
+    if loaded is not None:
+        classes = model_classes(loaded.estimator, loaded.path)
+        if classes is None:
+            return "regression", None
+        for positive, pair in (("1", {"0", "1"}), ("true", {"false", "true"})):
+            if set(classes) <= pair:
+                return "classification", positive
+        raise DataError(f"{where}: with labels pending the positive outcome cannot be read from the data, and the model's "
+                        f"classes are not 0/1; {fix}.")
+    if policy.model is not None and policy.model.predictions is not None:
+        column = frame[policy.model.predictions.label]
+        if pd.api.types.is_bool_dtype(column):
+            return "classification", "true"
+        if pd.api.types.is_numeric_dtype(column):
+            if set(np.unique(column.dropna().to_numpy())) <= {0, 1}:
+                return "classification", "1"
+            return "regression", None
+    raise DataError(f"{where}: with labels pending the positive outcome cannot be read from the data; {fix}.")
 
 
 def _groups_at_least_two(column, missing) -> int:

@@ -22,6 +22,7 @@ from ._comparison_result import FairnessComparison, GroupChange, GroupMetricChan
 from ._fairness_result import FairnessResult, GroupValue, MetricValue
 from ._groups import GroupCoding, code_groups
 from ._kernel import UnknownReferenceGroup, assess_fairness
+from ._unlabelled import assess_fairness_without_labels
 from ._vocabulary import (
     AGGREGATE_METRICS,
     COUNT_METRICS,
@@ -52,6 +53,7 @@ __all__ = [
     "UnknownReferenceGroup",
     "assess_fairness",
     "assess_fairness_from_counts",
+    "assess_fairness_without_labels",
     "code_groups",
     "compare_fairness",
     "compare_fairness_from_counts",

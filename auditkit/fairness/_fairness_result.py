@@ -84,6 +84,12 @@ class FairnessResult:
     calibration_records: tuple = field(repr=False)
     excluded_records: tuple = field(repr=False)
     method: str = field(repr=False)
+    #: "pending": decisions audited before their true outcomes arrived; only label-free metrics.
+    labels: str = field(default="present", repr=False)
+    #: Quantiles of the model's score per group (computed with labels pending, with scores).
+    score_distribution: tuple = field(default=(), repr=False)
+    #: The focus metrics asked for that need labels (with labels pending: not computed).
+    awaiting_labels: tuple = field(default=(), repr=False)
 
     # -- overall -------------------------------------------------------------------
     @property
@@ -205,7 +211,7 @@ class FairnessResult:
                 )
             record = self.overall_records.get(metric)
             if record is None:
-                return MetricValue(None, None, _not_computed(metric, self.task))
+                return MetricValue(None, None, _not_computed(metric, self.task, self.labels))
             return MetricValue(record["value"], _tuple(record["ci"]), record["reason"])
         base, kind = disparity
         if feature is None:
@@ -216,7 +222,7 @@ class FairnessResult:
                 return MetricValue(
                     record[kind], _tuple(record[f"{kind}_ci"]), record["undefined"].get(kind)
                 )
-        return MetricValue(None, None, _not_computed(base, self.task))
+        return MetricValue(None, None, _not_computed(base, self.task, self.labels))
 
     def group_values(self, metric: str, feature: str) -> list[GroupValue]:
         """Every group's value of `metric` for `feature` (insufficient groups included).
@@ -229,7 +235,7 @@ class FairnessResult:
         if metric not in GROUP_METRICS:
             raise KeyError(f"Unknown per-group metric {metric!r}.")
         self._check_feature(feature)
-        reason = None if metric in self.computed_metrics else _not_computed(metric, self.task)
+        reason = None if metric in self.computed_metrics else _not_computed(metric, self.task, self.labels)
         return [
             GroupValue(
                 group=r["group"],
@@ -269,6 +275,9 @@ class FairnessResult:
                 "seed": self.seed,
                 "method": self.method,
             },
+            **({"labels": self.labels, "awaiting_labels": list(self.awaiting_labels),
+                "score_distribution": copy.deepcopy(list(self.score_distribution))}
+               if self.labels != "present" else {}),
         }
 
     def _repr_html_(self) -> str:
@@ -352,7 +361,9 @@ def _frame(rows: list[dict], columns: list[str], *, text: tuple[str, ...]) -> pd
     return frame
 
 
-def _not_computed(metric: str, task: str) -> str:
+def _not_computed(metric: str, task: str, labels: str = "present") -> str:
+    if labels == "pending":
+        return f"{metric} is not computed: the labels are pending"
     if metric in ("auc", "mean_score"):
         return f"{metric} needs y_score, which was not given"
     if metric in AGGREGATE_METRICS:

@@ -548,12 +548,15 @@ def _disparity_records(table, computed, task, ok, ref, confidence, disparities):
         disparities.append(_spread_record(name, m, spreads[m], reference, confidence))
     if task == "classification":
         aggregates = {
-            "demographic_parity": spreads["selection_rate"],
-            "equalized_odds": combine_worst_case("equalized_odds", spreads["tpr"], spreads["fpr"]),
-            "equal_opportunity": spreads["tpr"],
+            "demographic_parity": lambda: spreads["selection_rate"],
+            "equalized_odds": lambda: combine_worst_case("equalized_odds", spreads["tpr"], spreads["fpr"]),
+            "equal_opportunity": lambda: spreads["tpr"],
         }
+        needs = {"demographic_parity": ("selection_rate",), "equalized_odds": ("tpr", "fpr"),
+                 "equal_opportunity": ("tpr",)}
         for m in AGGREGATE_METRICS:
-            disparities.append(_spread_record(name, m, aggregates[m], reference, confidence))
+            if all(part in spreads for part in needs[m]):  # without labels: demographic parity only
+                disparities.append(_spread_record(name, m, aggregates[m](), reference, confidence))
 
 
 def _versus_records(table, computed, ok, ref, min_group_size, confidence, against):

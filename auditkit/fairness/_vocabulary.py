@@ -9,6 +9,7 @@ __all__ = [
     "COUNT_METRICS",
     "DEFAULT_METRICS",
     "GROUP_METRICS",
+    "LABEL_FREE_METRICS",
     "MISSING_GROUP",
     "REGRESSION_METRICS",
     "SCORE_METRICS",
@@ -24,6 +25,8 @@ AGGREGATE_METRICS = tuple(_metrics.AGGREGATES)
 DEFAULT_METRICS = _metrics.DEFAULT_FAIRNESS_METRICS
 GROUP_METRICS = _metrics.GROUP_METRICS
 MISSING_GROUP = _metrics.MISSING_GROUP
+#: The per-group metrics and aggregates computed from the model's outputs alone (no labels).
+LABEL_FREE_METRICS = _metrics.LABEL_FREE_METRICS + _metrics.LABEL_FREE_AGGREGATES
 _DISPARITY_KINDS = ("difference", "ratio")
 
 

@@ -20,6 +20,8 @@ from ._catalog import (
     COUNT_METRICS,
     DEFAULT_FAIRNESS_METRICS,
     GROUP_METRICS,
+    LABEL_FREE_AGGREGATES,
+    LABEL_FREE_METRICS,
     MISSING_GROUP,
     REGRESSION_METRICS,
     SCORE_METRICS,
@@ -47,6 +49,8 @@ __all__ = [
     "FAMILIES",
     "GROUP_METRICS",
     "Judgement",
+    "LABEL_FREE_AGGREGATES",
+    "LABEL_FREE_METRICS",
     "MISSING_GROUP",
     "Metric",
     "Observation",
@@ -60,8 +64,27 @@ __all__ = [
     "get_metric",
     "metric_names",
     "metrics",
+    "needs_labels",
     "observe_change",
     "register_metric",
     "register_term",
     "rule_sentence",
 ]
+
+
+def needs_labels(metric_name: str) -> bool:
+    """Whether a metric needs the true outcomes (the target column's values).
+
+    Declared on the metric (``"labels"`` in :attr:`Metric.needs`): every per-group metric
+    whose formula uses the true outcome (``tpr``, ``accuracy``, ``auc``, ``mae``, ``base_rate``
+    ...) and their disparities. Selection rates, scores, drift, the contract, explanations,
+    reasons and pack metrics (unless the pack declares otherwise) need none. An unknown name
+    is a ``KeyError``.
+
+    >>> needs_labels("accuracy"), needs_labels("demographic_parity_ratio")
+    (True, False)
+    """
+    metric = get_metric(metric_name)
+    if metric is None:
+        raise KeyError(f"unknown metric {metric_name!r}")
+    return metric.needs_labels

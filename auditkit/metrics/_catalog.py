@@ -20,8 +20,8 @@ from ._observe import (
 )
 from ._registry import register_metric, register_term
 
-__all__ = ["AGGREGATES", "COUNT_METRICS", "DEFAULT_FAIRNESS_METRICS", "GROUP_METRICS", "MISSING_GROUP",
-           "REGRESSION_METRICS", "SCORE_METRICS"]
+__all__ = ["AGGREGATES", "COUNT_METRICS", "DEFAULT_FAIRNESS_METRICS", "GROUP_METRICS", "LABEL_FREE_AGGREGATES", "LABEL_FREE_METRICS",
+           "MISSING_GROUP", "REGRESSION_METRICS", "SCORE_METRICS"]
 
 #: How a missing value of a sensitive feature is labelled as a group.
 MISSING_GROUP = "(missing)"
@@ -78,6 +78,11 @@ COUNT_METRICS = tuple(m[0] for m in _COUNTS)
 SCORE_METRICS = tuple(m[0] for m in _SCORES)
 REGRESSION_METRICS = tuple(m[0] for m in _REGRESSION)
 GROUP_METRICS = COUNT_METRICS + SCORE_METRICS + REGRESSION_METRICS
+#: The per-group metrics computed from the model's outputs alone, without the true outcomes:
+#: what an audit with labels pending (``run_audit(..., labels="pending")``) can judge.
+LABEL_FREE_METRICS = ("count", "selection_rate", "mean_score", "mean_prediction")
+#: The aggregates whose components are all label-free.
+LABEL_FREE_AGGREGATES = ("demographic_parity",)
 
 _TERMS = {
     "share": "The group's share of all rows audited.",
@@ -106,9 +111,14 @@ def _disparity_sentence(base: str, kind: str):
     return sentence
 
 
+def _with_labels(name: str, needs) -> frozenset:
+    """``needs`` plus ``"labels"`` when the metric's formula uses the true outcome."""
+    return frozenset(needs) | ({"labels"} if name not in LABEL_FREE_METRICS + LABEL_FREE_AGGREGATES else set())
+
+
 def _per_group(name, direction, summary, formula, *, needs) -> Metric:
     return Metric(name=name, family="group", summary=summary, formula=formula, direction=direction,
-                  feature="group", needs=frozenset(needs), evidence="fairness",
+                  feature="group", needs=_with_labels(name, needs), evidence="fairness",
                   sentence=_group_sentence(name.replace("_", " ")), observe=observe_fairness,
                   comparable=name != "count")
 
@@ -128,7 +138,7 @@ def _disparity(base: str, kind: str, summary: str, formula: str, *, needs) -> Me
         formula=(f"max over groups - min over groups of {formula}" if kind == "difference"
                  else f"min over groups / max over groups of {formula}"),
         direction=1 if kind == "ratio" else -1, feature="group", feature_required=True,
-        needs=frozenset(("labels",) if from_labels else needs), evidence="fairness",
+        needs=frozenset(("labels",)) if from_labels else _with_labels(base, needs), evidence="fairness",
         sentence=_disparity_sentence(base, kind),
         observe=observe_label_disparity if from_labels else observe_fairness, comparable=True)
 

@@ -67,7 +67,8 @@ class Metric:
     needs : frozenset of str
         What the policy must provide: ``"model"`` (a model or prediction columns),
         ``"model_file"`` (a model that can be run and explained), ``"contract"``,
-        ``"reference"`` (reference data), ``"labels"`` (a classification target).
+        ``"reference"`` (reference data), ``"labels"`` (the true outcomes: the target
+        column's values; an audit with labels pending judges the rule when they arrive).
     evidence : str
         The stage result a rule reads (``fairness``, ``data_bias``, ``drift``, ``contract``,
         ``explanations`` or ``pack:<name>``); engines declare which of these they compute.
@@ -133,3 +134,8 @@ class Metric:
     @property
     def needs_model(self) -> bool:
         return "model" in self.needs or "model_file" in self.needs
+
+    @property
+    def needs_labels(self) -> bool:
+        """Its formula uses the true outcomes (the target column's values)."""
+        return "labels" in self.needs

@@ -29,7 +29,9 @@ def metrics_markdown() -> str:
         "Every metric a rule can name (`metric:` in a policy rule), generated from the metric registry",
         "(`auditkit/metrics/`) by `python -m auditkit.metrics > docs/metrics.md`; a test keeps this page",
         "in step with the code. *Better* says which direction a champion comparison's `max_regression`",
-        "treats as worse. *Feature* is what a rule's `feature:` names (required where marked).",
+        "treats as worse. *Feature* is what a rule's `feature:` names (required where marked). *Needs*",
+        "`labels`: the metric reads the true outcomes, so an audit of a batch whose labels have not arrived",
+        "(`run_audit(..., labels=\"pending\")`) reports its rules as `pending` (not gating) until they do.",
         "",
     ]
     everything = metrics()

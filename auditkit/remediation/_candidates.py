@@ -86,7 +86,9 @@ class RemedyInputs:
 
 def judged_rules(policy, outcomes) -> list:
     """The audit's rule outcomes a remedy can change: rules read from the fairness results or
-    the champion comparison (group metrics, disparities, comparisons), failed or inconclusive."""
+    the champion comparison (group metrics, disparities, comparisons), failed or inconclusive.
+    Trend rules are not among them: they judge the ledger's history, which a candidate cannot
+    change; the metric a remedy moves is judged by the trend when the remedied model is audited."""
     from ..metrics import get_metric
 
     chosen = []
@@ -94,7 +96,7 @@ def judged_rules(policy, outcomes) -> list:
         rule = outcome.rule
         metric = get_metric(rule.metric)
         reads_fairness = rule.compare == "champion" or (metric is not None and metric.evidence == "fairness")
-        if reads_fairness and outcome.status in ("fail", "inconclusive"):
+        if reads_fairness and rule.trend is None and outcome.status in ("fail", "inconclusive"):
             chosen.append(outcome)
     return chosen
 

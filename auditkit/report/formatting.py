@@ -11,6 +11,7 @@ STATUS_LABELS = {
     "inconclusive": ("INCONCLUSIVE", "?"),
     "waived": ("WAIVED", "○"),
     "error": ("ERROR", "!"),
+    "pending": ("AWAITING LABELS", "…"),
 }
 
 
@@ -55,6 +56,17 @@ def fmt_threshold(threshold: dict) -> str:
     if threshold.get("max") is not None:
         parts.append(f"≤ {fmt_number(threshold['max'])}")
     return " and ".join(parts)
+
+
+def fmt_rule_bound(rule: dict) -> str:
+    """What a rule holds its value to: its threshold, or for a trend rule the trend it judges."""
+    trend = rule.get("trend")
+    if isinstance(trend, dict):
+        if trend.get("kind") == "widening":
+            return f"no widening {trend.get('audits', 3)}× in a row"
+        return "overlaps first audit"
+    threshold = rule.get("threshold")
+    return fmt_threshold(threshold if isinstance(threshold, dict) else {})
 
 
 def status_label(status: str) -> str:

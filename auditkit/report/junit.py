@@ -10,7 +10,8 @@ __all__ = ["render_junit"]
 
 
 def render_junit(results: dict) -> str:
-    """JUnit XML: one test case per rule (failure = fails the gate, skipped = warning only).
+    """JUnit XML: one test case per rule (failure = fails the gate, skipped = warning only, or
+    awaiting labels: a ``pending`` rule is skipped with its message).
 
     Every attribute and text passes through :func:`_xml_safe`, so names full of control
     characters, lone surrogates or U+FFFE still give a file every XML parser reads.
@@ -36,7 +37,7 @@ def render_junit(results: dict) -> str:
             tag = "error" if rule["status"] == "error" else "failure"
             el = ET.SubElement(case, tag, {"message": message, "type": _xml_safe(rule["status"])})
             el.text = _xml_safe(_detail(rule), keep_newlines=True)
-        else:
+        else:  # a warning, a waiver, or a rule awaiting the labels of the batch ("pending")
             ET.SubElement(case, "skipped", {"message": message})
     root = ET.Element("testsuites", {"name": "auditkit", "tests": str(len(rules)), "failures": str(failures),
                                      "errors": str(errors), "skipped": str(skipped)})

@@ -7,7 +7,7 @@ as ``\\r``/``\\x1b`` text instead of repainting the line (a failing row shown as
 
 from __future__ import annotations
 
-from .formatting import fmt_interval, fmt_number, fmt_signed, fmt_threshold, status_icon, status_label, term
+from .formatting import fmt_interval, fmt_number, fmt_rule_bound, fmt_signed, status_icon, status_label, term
 
 __all__ = ["remedy_summary", "terminal_summary", "verdict_line"]
 
@@ -16,11 +16,13 @@ def verdict_line(results: dict) -> str:
     summary = results.get("summary") or {}
     word = "PASSED" if results.get("status") == "passed" else "FAILED"
     parts = [f"{summary.get('pass', 0)} passed", f"{summary.get('fail', 0)} failed"]
-    for key, label in (("warn", "warned"), ("inconclusive", "inconclusive"), ("waived", "waived"), ("error", "could not be evaluated")):
+    for key, label in (("warn", "warned"), ("inconclusive", "inconclusive"), ("waived", "waived"),
+                       ("error", "could not be evaluated"), ("pending", "awaiting labels")):
         if summary.get(key):
             parts.append(f"{summary[key]} {label}")
     name = (results.get("policy") or {}).get("name", "audit")
-    return f"{word}: {term(name)} — {', '.join(parts)}"
+    pending = " (labels pending)" if (results.get("data") or {}).get("label_status") == "pending" else ""
+    return f"{word}: {term(name)}{pending} — {', '.join(parts)}"
 
 
 def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
@@ -36,7 +38,7 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
             scope += f" ({r['group']})"
         rows.append(tuple(term(cell) for cell in (
             f"{status_icon(r['status'])} {status_label(r['status'])}", r["id"], r["metric"], scope,
-            observed, fmt_threshold(r.get("threshold", {})), "gates" if r.get("gating") else "")))
+            observed, fmt_rule_bound(r), "gates" if r.get("gating") else "")))
     header = ("status", "rule", "metric", "scope", "observed", "threshold", "")
     lines = []
     if rows:
@@ -52,6 +54,11 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
     else:
         lines.append("(the policy has no rules)")
     contract = results.get("contract")
+    if (results.get("data") or {}).get("label_status") == "pending":
+        waiting = (results.get("summary") or {}).get("pending", 0)
+        lines.append("")
+        lines.append(f"labels pending: judged only what needs no labels; {waiting} rule{'s' * (waiting != 1)} "
+                     "await the labels of this batch and do not gate")
     if contract is not None:
         lines.append("")
         lines.append("contract: holds" if contract["passed"] else f"contract: {contract['total_failures']:,} failing values in {len(contract['violations'])} checks")

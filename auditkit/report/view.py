@@ -18,7 +18,7 @@ from .views.rules import rule_rows
 __all__ = ["build_view"]
 
 #: The rule counts the verdict shows, by status.
-COUNTED = ("rules", "pass", "fail", "warn", "inconclusive", "waived", "error")
+COUNTED = ("rules", "pass", "fail", "warn", "inconclusive", "waived", "error", "pending")
 
 
 def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
@@ -51,6 +51,7 @@ def build_view(results: dict, *, charts_enabled: bool = True) -> dict:
         "model_path": Path(model["path"]).name if model.get("path") else None,
         "data_name": Path(data.get("path", "")).name,
         "data_rows": fmt_number(data.get("rows")),
+        "labels_pending": data.get("label_status") == "pending",
         "date": (results.get("provenance") or {}).get("finished_at") or "",
         "warnings": results.get("warnings", []),
         "packs": pack_rows(results),

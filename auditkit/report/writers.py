@@ -20,7 +20,15 @@ from ..errors import OutputError
 from ..outputs import append_text, write_output_set
 from .render import CORE_DOCUMENTS, render_documents
 
-__all__ = ["OutputPaths", "check_outputs", "write_outputs"]
+__all__ = ["OutputPaths", "SIGNATURE_FILES", "check_outputs", "signature_facts", "write_outputs"]
+
+#: What ``--sign-key`` adds to an output set (auditkit.signing): the manifest and its detached signature.
+SIGNATURE_FILES = ("manifest.json", "manifest.sig")
+
+
+def signature_facts(key) -> dict:
+    """What the results (and so the report) say of the key that signs the outputs: never the key itself."""
+    return {"algorithm": "Ed25519", "key_fingerprint": key.fingerprint}
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class OutputPaths:
     junit: Path
     summary: Path
     documents: Mapping[str, Path] = field(default_factory=dict)
+    sha256: Mapping[str, str] = field(default_factory=dict)  # every file written, by name
+    signed_by: str | None = None  # the key fingerprint when manifest.json and manifest.sig were written
 
     def __getattr__(self, name: str) -> Path | None:
         stem, _, suffix = name.rpartition("_")
@@ -58,11 +68,12 @@ def check_outputs() -> frozenset[str]:
     ``document_names``. Only these names may a new run remove from an earlier output set."""
     from ..packs import plugins
 
-    return frozenset(CORE_DOCUMENTS).union(*(plugin.document_names for plugin in plugins().values()))
+    return frozenset(CORE_DOCUMENTS).union(SIGNATURE_FILES, *(plugin.document_names for plugin in plugins().values()))
 
 
 def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None = None,
-                  github_summary: bool = True, hint: str = "choose another output folder") -> OutputPaths:
+                  github_summary: bool = True, hint: str = "choose another output folder",
+                  signer=None) -> OutputPaths:
     """Render every output of an audit and write them into ``out_dir`` as one set.
 
     Parameters
@@ -78,6 +89,10 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
         Also append ``summary.md`` to the file ``GITHUB_STEP_SUMMARY`` names, when set.
     hint : str
         What the user can do when the folder cannot be written, for the error message.
+    signer : auditkit.signing.PrivateKey, optional
+        Sign the set: ``manifest.json`` (the SHA-256 of every file) and ``manifest.sig`` (its
+        Ed25519 signature) are written with it. The results must name the key
+        (``provenance.signature``, :func:`signature_facts`), so the report shows its fingerprint.
 
     Returns
     -------
@@ -94,9 +109,17 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
     """
     from .schema import validate_results
 
+    import hashlib
+
     validate_results(results)
+    if signer is not None and (results.get("provenance") or {}).get("signature") != signature_facts(signer):
+        raise ValueError("results['provenance']['signature'] must name the signing key: set it to signature_facts(key)")
     out = Path(out_dir)
     documents = render_documents(results, templates=templates)
+    if signer is not None:
+        from ..signing import sign_documents
+
+        documents.update(sign_documents(documents, signer))
     write_output_set(out, documents, replace_set=True, removable=check_outputs(), hint=hint)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if github_summary and step_summary:
@@ -106,4 +129,7 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
             pass  # a CI nicety; the audit's own outputs are written
     return OutputPaths(folder=out, report=out / "report.html", results=out / "results.json",
                        junit=out / "junit.xml", summary=out / "summary.md",
-                       documents={name: out / name for name in documents if name not in CORE_DOCUMENTS})
+                       documents={name: out / name for name in documents if name not in CORE_DOCUMENTS},
+                       sha256={name: hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
+                               for name, content in documents.items()},
+                       signed_by=signer.fingerprint if signer is not None else None)

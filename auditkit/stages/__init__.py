@@ -11,6 +11,7 @@
 8. :mod:`.packs`        each extended pack's evidence (auditkit.packs plugins)
 9. :mod:`.explain`      SHAP explanations
 9b. :mod:`.reasons`    with a ``reasons:`` block, the stated reasons of adverse decisions audited
+9c. :mod:`.history`    with trend rules, their metrics' earlier values from the audit ledger
 10. :mod:`.gate`        the rules judged on all of the above
 11. :mod:`.remedies`    when a fairness rule fails: candidate remedies, cross-fitted and judged
                         by the same rules (pandas engine)

@@ -16,7 +16,8 @@ class DriftOutcome:
 
 
 def measure(plan, data, predicted) -> DriftOutcome:
-    """Drift of every shared column, the target and the model's outputs against ``data.reference``.
+    """Drift of every shared column, the target (unless its labels are pending) and the model's
+    outputs against ``data.reference``.
 
     The reference (typically the training data) is read with pandas on every engine; the
     engine compares the audited rows with it.
@@ -32,11 +33,13 @@ def measure(plan, data, predicted) -> DriftOutcome:
     warnings: list[str] = []
     columns = _comparable_columns(plan, data, reference, warnings)
     target_column = policy.data.target if policy.data.target in reference.columns else None
+    # With labels pending the target is never compared: the audited rows have no labels.
+    measured_target = target_column if getattr(plan, "labels", "present") != "pending" else None
     run = predicted.candidate
     reference_outputs = None
     if run is not None:
         reference_outputs = _reference_outputs(plan, reference, run, predicted.target, target_column, warnings)
-    result = plan.engine.drift(data, reference, columns=columns, target=target_column,
+    result = plan.engine.drift(data, reference, columns=columns, target=measured_target,
                                run=run if reference_outputs is not None else None,
                                reference_outputs=reference_outputs)
     return DriftOutcome(result, tuple(warnings))

@@ -18,7 +18,8 @@ class FairnessOutcome:
 
 
 def assess(plan, data, predicted) -> FairnessOutcome:
-    """The candidate's fairness result (None without predictions) and the champion comparison."""
+    """The candidate's fairness result (None without predictions) and the champion comparison
+    (None with labels pending: the candidate's result then holds only label-free metrics)."""
     if predicted.candidate is None:
         return FairnessOutcome(None, None)
     policy = plan.policy
@@ -27,7 +28,8 @@ def assess(plan, data, predicted) -> FairnessOutcome:
     with _reference_groups_of(policy):
         plan.say(f"fairness metrics with {options.bootstrap:,} bootstrap resamples" if options.bootstrap
                  else "fairness metrics")
-        if predicted.champion is None:
+        if predicted.champion is None or getattr(plan, "labels", "present") == "pending":
+            # With labels pending the paired comparison with the champion waits for the labels.
             return FairnessOutcome(engine.fairness(predicted.target, predicted.candidate, data, policy, options), None)
         plan.say("comparing the candidate with the champion (paired bootstrap)")
         # The candidate keeps its scores either way, so its own result is what it would be

@@ -18,19 +18,28 @@ class Predicted:
 
 
 def predict(plan, data, contract) -> Predicted:
-    """Encode the target and run (or read) the models the policy names."""
+    """Encode the target and run (or read) the models the policy names.
+
+    With labels pending (``plan.labels == "pending"``) the target has no values: its task and
+    positive label come from the policy, the model's classes or the prediction column, and no
+    label is read (the engine dropped the column).
+    """
     policy = plan.policy
-    target = plan.engine.encode_target(data, policy)
-    candidate = champion = None
-    if policy.model is not None:
-        candidate = _run(plan, data, target, policy.model, "model", contract)
-    if policy.champion is not None:
-        champion = _run(plan, data, target, policy.champion, "champion", contract)
-    return Predicted(target=target, candidate=candidate, champion=champion)
+    specs = [(spec, role) for spec, role in ((policy.model, "model"), (policy.champion, "champion")) if spec is not None]
+    pending = getattr(plan, "labels", "present") == "pending"
+    target = None if pending else plan.engine.encode_target(data, policy)
+    runs = {}
+    for spec, role in specs:
+        loaded = load_model_of(spec, role, plan.say) if spec.runnable else None
+        if target is None:  # labels pending: the candidate (or its columns) tells the task
+            target = plan.engine.pending_target(data, policy, model=loaded)
+        runs[role] = _run(plan, data, target, spec, role, contract, loaded)
+    if target is None:
+        target = plan.engine.pending_target(data, policy)
+    return Predicted(target=target, candidate=runs.get("model"), champion=runs.get("champion"))
 
 
-def _run(plan, data, target, spec, role: str, contract) -> ModelRun:
-    loaded = load_model_of(spec, role, plan.say) if spec.runnable else None
+def _run(plan, data, target, spec, role: str, contract, loaded) -> ModelRun:
     try:
         return plan.engine.predict(data, target, spec, loaded, role=role, policy=plan.policy)
     except ModelError as exc:

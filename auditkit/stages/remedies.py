@@ -9,13 +9,16 @@ __all__ = ["search"]
 
 def search(plan, data, predicted, verdict, evidence, explained):
     """The :class:`~auditkit.remediation.RemedyResult`, or None when there is nothing to remedy,
-    the policy switched remedies off, or the audit reads no model scores on pandas rows."""
+    the policy switched remedies off, the labels are pending, or the audit reads no model scores
+    on pandas rows."""
     from ..remediation._candidates import judged_rules
 
     policy = plan.policy
     spec = policy.remedies
     candidate = predicted.candidate
     if not spec.enabled or candidate is None or predicted.target.task != "classification":
+        return None
+    if getattr(plan, "labels", "present") == "pending":  # remedies are fitted and judged on the true outcomes
         return None
     if not judged_rules(policy, verdict.outcomes) and not spec.requested:
         return None

@@ -8,12 +8,17 @@ __all__ = ["data_summary", "model_summary", "provenance"]
 
 
 def data_summary(plan, data, predicted, explanations) -> dict:
+    """What was audited. ``labels`` are the target's classes; ``label_status`` is ``"present"`` or
+    ``"pending"`` (the batch's true outcomes have not arrived: the target column was ignored,
+    ``labels`` is None and ``base_rate`` null)."""
     policy = plan.policy
     target = predicted.target
+    pending = getattr(plan, "labels", "present") == "pending"
     summary = {
         "path": data.shown_path, "rows": data.rows, "columns": len(data.columns),
         "target": policy.data.target, "task": target.task, "positive_label": target.positive_label,
-        "labels": list(target.labels), "base_rate": target.base_rate,
+        "labels": None if pending else list(target.labels), "label_status": "pending" if pending else "present",
+        "base_rate": target.base_rate,
         "sensitive_features": list(policy.sensitive_features),
         "intersections": [" & ".join(i) for i in policy.intersections],
     }

@@ -20,6 +20,7 @@ def contract_view(results: dict) -> dict | None:
         "rows": fmt_number(contract.get("rows")),
         "total": fmt_number(contract.get("total_failures", 0)),
         "columns_checked": len(contract.get("columns_checked", [])),
+        "not_checked": [str(c) for c in contract.get("not_checked") or []],  # the target, while labels are pending
         "violations": [{"column": v.get("column") or "(table)", "check": v["check"],
                         "count": fmt_number(v["failure_count"]),
                         "examples": ", ".join("∅" if e is None else str(e) for e in v.get("examples", []))}

@@ -41,9 +41,12 @@ def data_view(results: dict) -> dict:
             groups.append({"feature": g["feature"], "group": g["group"], "n": fmt_number(g["n"]),
                            "share": fmt_percent(g.get("share")), "base_rate": fmt_number(m.get("base_rate")),
                            "status": g.get("status")})
+    if data.get("label_status") == "pending":  # no base rate without labels: say so, never a dash that reads as zero
+        groups = [{**g, "base_rate": "labels pending"} for g in groups]
     return {"rows": fmt_number(data.get("rows")), "columns": fmt_number(data.get("columns")),
             "target": data.get("target"), "positive_label": data.get("positive_label"),
-            "task": data.get("task"), "base_rate": fmt_percent(data.get("base_rate")), "groups": groups,
+            "task": data.get("task"), "groups": groups,
+            "base_rate": "labels pending" if data.get("label_status") == "pending" else fmt_percent(data.get("base_rate")),
             "base_rate_disparities": disparities, "missingness": missingness[:MISSINGNESS_SHOWN],
             "missingness_hidden": max(0, len(missingness) - MISSINGNESS_SHOWN),
             "min_group_size": (bias or {}).get("min_group_size")}

@@ -1,9 +1,10 @@
 """Fairness: per sensitive feature and intersection, a chart and a table of each group's
-metrics, and the disparities between groups."""
+metrics, and the disparities between groups. With labels pending: the label-free metrics only,
+the policy's label metrics named as awaiting labels, and the score distribution per group."""
 
 from __future__ import annotations
 
-from ...metrics import AGGREGATES, DEFAULT_FAIRNESS_METRICS
+from ...metrics import AGGREGATES, DEFAULT_FAIRNESS_METRICS, LABEL_FREE_AGGREGATES, LABEL_FREE_METRICS
 from .. import charts
 from ..formatting import fmt_interval, fmt_number, fmt_percent
 from .bootstrap import bootstrap_view
@@ -17,6 +18,11 @@ def fairness_view(results: dict) -> dict | None:
     if not fairness:
         return None
     rules = results.get("rules", [])
+    pending = fairness.get("labels") == "pending"
+    distribution: dict[str, list[dict]] = {}
+    for d in fairness.get("score_distribution") or []:
+        if d.get("feature") is not None:
+            distribution.setdefault(d["feature"], []).append(d)
     disparities: dict[str, list[dict]] = {}
     for d in fairness.get("disparities", []):
         disparities.setdefault(d["feature"], []).append(d)
@@ -45,9 +51,28 @@ def fairness_view(results: dict) -> dict | None:
             "excluded": [g for g in group_rows if g["insufficient"]], "disparities": disparity_rows,
             "chart": charts.fairness_chart(feature, groups, wanted, _threshold_lines(rules, feature, groups)),
             "chart_alt": f"Chart of {', '.join(wanted)} for each group of {feature}, with confidence intervals and rule thresholds as dashed lines.",
+            "scores": _score_rows(distribution.get(feature, [])),
         })
     return {"features": features, "bootstrap": bootstrap_view(fairness.get("bootstrap")), "task": fairness.get("task"),
-            "min_group_size": fairness.get("min_group_size"), "excluded": fairness.get("excluded_groups", [])}
+            "min_group_size": fairness.get("min_group_size"), "excluded": fairness.get("excluded_groups", []),
+            "labels_pending": pending, "awaiting": _awaiting(fairness, rules) if pending else []}
+
+
+def _awaiting(fairness: dict, rules: list[dict]) -> list[str]:
+    """The policy's focus metrics and rule metrics that need labels: shown as awaiting them."""
+    free = set(LABEL_FREE_METRICS) | set(LABEL_FREE_AGGREGATES)
+    names = list(fairness.get("awaiting_labels") or [])
+    for rule in rules:
+        if rule.get("status") == "pending" and rule.get("compare") is None and rule.get("metric"):
+            metric = rule["metric"]
+            names.append(metric.rsplit("_", 1)[0] if metric.endswith(("_ratio", "_difference")) else metric)
+    return [n for n in dict.fromkeys(names) if n not in free]
+
+
+def _score_rows(records: list[dict]) -> list[dict]:
+    from .performance import _score_rows as rows
+
+    return rows(records)
 
 
 def fairness_terms(results: dict) -> set[str]:
@@ -75,6 +100,10 @@ def _groups_by_feature(fairness: dict) -> dict[str, list[dict]]:
 def _shown_metrics(fairness: dict, rules: list[dict], feature: str, groups: list[dict]) -> list[str]:
     """The policy's focus metrics, and those a rule on the feature is built on (when computed)."""
     wanted = list(fairness.get("metrics") or DEFAULT_FAIRNESS_METRICS)
+    if fairness.get("labels") == "pending":  # only what was computed: the label-free metrics
+        computed = set((fairness.get("overall") or {}))
+        wanted = [m for m in wanted if m in computed] + [m for m in ("selection_rate", "mean_score", "mean_prediction")
+                                                         if m in computed and m not in wanted]
     for rule in rules:
         if rule.get("feature") == feature:
             base = rule["metric"].rsplit("_", 1)[0] if rule["metric"].endswith(("_ratio", "_difference")) else rule["metric"]

@@ -28,7 +28,28 @@ def provenance_view(results: dict) -> dict:
         "started_at": provenance.get("started_at", ""),
         "finished_at": provenance.get("finished_at", ""),
         "platform": {"system": "", "machine": "", **(provenance.get("platform") or {})},
+        "signature": _signature_line(provenance.get("signature")),
+        "ledger": _ledger_line(provenance.get("ledger")),
     }
+
+
+def _signature_line(signature: dict | None) -> str | None:
+    """Who signed the outputs: the key's fingerprint, and how to check it (None when unsigned)."""
+    if not signature:
+        return None
+    return (f"{signature.get('algorithm', 'Ed25519')} key {signature.get('key_fingerprint', '')}: "
+            "manifest.json lists the SHA-256 of every output and manifest.sig signs it; "
+            "check with audit verify FOLDER --pub KEY.pub")
+
+
+def _ledger_line(ledger: dict | None) -> str | None:
+    """Where the audit is recorded (None without a ledger)."""
+    if not ledger:
+        return None
+    completes = (f"; it completes entry #{ledger['labels_for']} (the same batch, audited before its labels arrived)"
+                 if ledger.get("labels_for") else "")
+    return (f"{ledger.get('url', '')} (ledger {str(ledger.get('id', ''))[:12]}), batch {ledger.get('batch', '')}"
+            f"{completes}; check the chain with audit ledger verify")
 
 
 def auditkit_version(results: dict) -> str:

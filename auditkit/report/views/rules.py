@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...metrics import rule_sentence
-from ..formatting import fmt_interval, fmt_number, fmt_threshold, status_icon, status_label
+from ..formatting import fmt_interval, fmt_number, fmt_rule_bound, status_icon, status_label
 
 __all__ = ["rule_rows", "rules_terms", "rules_view"]
 
@@ -38,7 +38,8 @@ def _rule_row(rule: dict) -> dict:
         "scope": scope,
         "observed": fmt_number(rule.get("observed")),
         "interval": fmt_interval(rule.get("ci")),
-        "threshold": fmt_threshold(rule.get("threshold", {})),
+        "threshold": fmt_rule_bound(rule),
+        "trend_chart": _trend_chart(rule) if rule.get("trend") else None,
         "severity": rule.get("severity"),
         "status": rule["status"],
         "status_label": status_label(rule["status"]),
@@ -48,3 +49,22 @@ def _rule_row(rule: dict) -> dict:
         "message": rule.get("message", ""),
         "waiver": rule.get("waiver"),
     }
+
+
+def _trend_chart(rule: dict) -> str | None:
+    """The history a trend rule was judged on, drawn beside it (None without earlier audits)."""
+    from ...metrics import get_metric
+    from ..charts import history_chart
+
+    points = [p for p in rule.get("details") or [] if isinstance(p, dict) and "value" in p]
+    if len(points) < 2:
+        return None
+    metric = get_metric(rule["metric"])
+    series = []
+    for p in points:
+        ci = p.get("ci") or [None, None]
+        series.append({"seq": p.get("seq"), "label": "this audit" if p.get("current") else None,
+                       "recorded_at": p.get("recorded_at"),
+                       "value": p.get("value"), "ci_low": ci[0], "ci_high": ci[1],
+                       "status": rule["status"] if p.get("current") else "earlier"})
+    return history_chart(series, metric=rule["metric"], direction=metric.direction if metric is not None else 0)
