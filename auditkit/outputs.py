@@ -70,8 +70,8 @@ _HINT = "choose another output folder"
 # --------------------------------------------------------------------------- encoding, hashing
 
 
-def _encode(content: str | bytes) -> bytes:
-    """UTF-8 bytes; a lone surrogate (which UTF-8 cannot hold) becomes the visible text ``\\ud800``.
+def encode_output(content: str | bytes) -> bytes:
+    """The bytes auditkit writes for ``content``: UTF-8; a lone surrogate (which UTF-8 cannot hold) becomes the visible text ``\\ud800``.
 
     In a JSON string that text is exactly the JSON escape of the same character.
     """
@@ -434,7 +434,7 @@ def write_output_set(folder: str | Path, documents: Mapping[str, str | bytes], *
     """
     out = Path(folder)
     _check_names(documents)
-    data = {name: _encode(content) for name, content in documents.items()}
+    data = {name: encode_output(content) for name, content in documents.items()}
     created = _make_folder(out, hint)
     try:
         with output_lock(out, hint=hint):
@@ -588,7 +588,7 @@ def write_file(path: str | Path, content: str | bytes, *, overwrite: bool = True
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    data = _encode(content)
+    data = encode_output(content)
     if path.name in ("", ".", "..") or path.name.startswith(_RESERVED) or path.name == LOCK_NAME:
         raise OutputError(f"{path}: is not a file name auditkit can write; {hint}.")
     if os.path.isdir(path):
@@ -686,7 +686,7 @@ def write_folder(folder: str | Path, files: Mapping[str, str | bytes], *, hint: 
         a programming error.
     """
     root = Path(folder)
-    data = {_relative_path(name): _encode(content) for name, content in files.items()}
+    data = {_relative_path(name): encode_output(content) for name, content in files.items()}
     if os.path.lexists(root) and not root.is_dir():
         raise OutputError(f"{root}: exists and is not a folder; {hint}.")
     staging, created = _staging_folder(root, hint)

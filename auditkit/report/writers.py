@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import OutputError
-from ..outputs import append_text, write_output_set
+from ..outputs import append_text, encode_output, write_output_set
 from .render import CORE_DOCUMENTS, render_documents
 
 __all__ = ["OutputPaths", "SIGNATURE_FILES", "check_outputs", "signature_facts", "write_outputs"]
@@ -115,7 +115,9 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
     if signer is not None and (results.get("provenance") or {}).get("signature") != signature_facts(signer):
         raise ValueError("results['provenance']['signature'] must name the signing key: set it to signature_facts(key)")
     out = Path(out_dir)
-    documents = render_documents(results, templates=templates)
+    # As written: bytes (a lone surrogate in a name becomes visible text), so what is signed and
+    # hashed for the ledger is exactly what lands on disk.
+    documents = {name: encode_output(content) for name, content in render_documents(results, templates=templates).items()}
     if signer is not None:
         from ..signing import sign_documents
 
@@ -124,12 +126,11 @@ def write_outputs(results: dict, out_dir: str | Path, *, templates: Path | None 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if github_summary and step_summary:
         try:
-            append_text(step_summary, documents["summary.md"] + "\n")
+            append_text(step_summary, documents["summary.md"].decode("utf-8") + "\n")
         except OutputError:
             pass  # a CI nicety; the audit's own outputs are written
     return OutputPaths(folder=out, report=out / "report.html", results=out / "results.json",
                        junit=out / "junit.xml", summary=out / "summary.md",
                        documents={name: out / name for name in documents if name not in CORE_DOCUMENTS},
-                       sha256={name: hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
-                               for name, content in documents.items()},
+                       sha256={name: hashlib.sha256(content).hexdigest() for name, content in documents.items()},
                        signed_by=signer.fingerprint if signer is not None else None)
