@@ -7,6 +7,11 @@ Three views per sensitive feature (and intersection), each defined in docs/contr
   (difference and ratio over groups with at least ``min_group_size`` rows);
 - missingness: for every column with missing values, the share missing in each group; a
   column whose gap between groups reaches ``missing_gap_flag`` is flagged.
+
+With a declared reference population (the policy's ``population:``), a fourth view,
+representativeness (:func:`assess_representativeness`), compares each feature's group shares
+with the declared shares: Wilson intervals, observed/expected ratios and a Pearson chi-square
+goodness-of-fit test. It is computed from the group row counts alone, so every engine gives it.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from typing import Any
 
 from .errors import DataError
 
-__all__ = ["DATA_BIAS_METRICS", "MISSING_GROUP", "DataBiasCounts", "DataBiasResult", "assess_data_bias",
-           "assess_data_bias_from_counts", "data_bias_counts", "label_codes", "label_text",
-           "sensitive_columns"]
+__all__ = ["DATA_BIAS_METRICS", "MISSING_GROUP", "DataBiasCounts", "DataBiasResult", "FeatureRepresentativeness",
+           "GroupRepresentativeness", "Representativeness", "assess_data_bias", "assess_data_bias_from_counts",
+           "assess_representativeness", "data_bias_counts", "label_codes", "label_text", "sensitive_columns",
+           "wilson_interval", "with_representativeness"]
 
 MISSING_GROUP = "(missing)"
 DATA_BIAS_METRICS = ("representation_min_share", "base_rate_ratio", "missingness_gap")
@@ -89,6 +95,7 @@ class DataBiasResult:
     missingness: tuple[ColumnMissingness, ...]
     min_group_size: int
     missing_gap_flag: float
+    representativeness: "Representativeness | None" = None  # with a declared population
 
     def value(self, metric: str, feature: str | None = None) -> float | None:
         """A rule metric: ``representation_min_share``, ``base_rate_ratio`` or ``missingness_gap``.
@@ -131,7 +138,9 @@ class DataBiasResult:
                 "base_rate_disparity": [d.to_dict() for d in self.base_rate_disparity],
                 "missingness": [m.to_dict() for m in self.missingness],
                 "min_group_size": self.min_group_size,
-                "missing_gap_flag": self.missing_gap_flag}
+                "missing_gap_flag": self.missing_gap_flag,
+                # only with a declared population, so audits without one keep their results unchanged
+                **({"representativeness": self.representativeness.to_dict()} if self.representativeness is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -449,3 +458,170 @@ def _missing_mask(frame, missing_values):
             else:
                 mask[column] = mask[column] | series.isin([v for v in missing_values if not isinstance(v, str)])
     return mask
+
+
+# ---------------------------------------------------------------- representativeness
+
+#: Confidence of the Wilson intervals of the observed shares.
+REPRESENTATIVENESS_CONFIDENCE = 0.95
+
+
+def wilson_interval(count: int, n: int, confidence: float = REPRESENTATIVENESS_CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of the proportion ``count / n`` (``n`` > 0).
+
+    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)`` with ``z`` the normal quantile of
+    ``(1 + confidence) / 2``; the same as statsmodels' ``proportion_confint(method="wilson")``.
+    """
+    import math
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = count / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class GroupRepresentativeness:
+    """One group's observed share of the data against its declared share of the population."""
+
+    group: str
+    n: int
+    share: float
+    share_ci: tuple[float, float]
+    expected_share: float | None  # None: a data group the declared population lacks
+    ratio: float | None  # share / expected_share
+    ratio_ci: tuple[float, float] | None  # the Wilson bounds divided by the expected share
+
+    @property
+    def declared(self) -> bool:
+        return self.expected_share is not None
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "n": self.n, "share": self.share, "share_ci": list(self.share_ci),
+                "expected_share": self.expected_share, "ratio": self.ratio,
+                "ratio_ci": list(self.ratio_ci) if self.ratio_ci is not None else None,
+                "declared": self.declared,
+                "note": None if self.declared else "not in the declared population"}
+
+
+@dataclass(frozen=True)
+class FeatureRepresentativeness:
+    """One sensitive feature's groups against the declared population, and the goodness of fit."""
+
+    feature: str
+    n: int
+    groups: tuple[GroupRepresentativeness, ...]
+    statistic: float | None  # Pearson chi-square; None when infinite (rows in undeclared groups)
+    df: int
+    p_value: float
+    lowest_ratio: float
+    lowest_ratio_ci: tuple[float, float]
+    lowest_group: str
+    undeclared_rows: int
+    missing_groups: tuple[str, ...]  # declared groups with no row in the data
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"feature": self.feature, "n": self.n, "statistic": self.statistic, "df": self.df,
+                "p_value": self.p_value, "lowest_ratio": self.lowest_ratio,
+                "lowest_ratio_ci": list(self.lowest_ratio_ci), "lowest_group": self.lowest_group,
+                "undeclared_rows": self.undeclared_rows, "missing_groups": list(self.missing_groups),
+                "reason": self.reason, "groups": [g.to_dict() for g in self.groups]}
+
+
+@dataclass(frozen=True)
+class Representativeness:
+    """Each declared feature's representation in the data against the declared population."""
+
+    source: str
+    confidence: float
+    features: tuple[FeatureRepresentativeness, ...]
+
+    def feature(self, name: str) -> FeatureRepresentativeness | None:
+        return next((f for f in self.features if f.feature == name), None)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "confidence": self.confidence,
+                "test": "Pearson chi-square goodness of fit of the group counts to the declared shares",
+                "interval": "Wilson score interval of each observed share",
+                "features": [f.to_dict() for f in self.features]}
+
+
+def assess_representativeness(result: DataBiasResult, population) -> Representativeness:
+    """Each declared feature's group shares against the declared population's shares.
+
+    Parameters
+    ----------
+    result : DataBiasResult
+        Its ``representation`` (rows per group) is all this reads, so every engine gives the same.
+    population : auditkit.policy.PopulationSpec
+        ``source`` (text) and ``shares``: feature -> group -> declared share (each feature's
+        shares sum to 1).
+
+    Returns
+    -------
+    Representativeness
+        Per group: rows, observed share with its Wilson interval, declared share, and their
+        ratio (with the Wilson bounds divided by the declared share). Per feature: Pearson's
+        chi-square statistic of the counts against ``n x`` declared shares, its degrees of
+        freedom (cells - 1) and p-value, and the lowest ratio with its group. A declared group
+        the data lack has 0 rows; rows in a group the population lacks are one more cell whose
+        expected count is 0, so the statistic is infinite (reported as null) and the p-value 0:
+        under the declared population those rows could not occur.
+
+    Raises
+    ------
+    DataError
+        A declared feature was not assessed.
+    """
+    from scipy.stats import chi2
+
+    features = []
+    for feature, declared in population.shares.items():
+        if feature not in result.features:
+            raise DataError(f"population.shares.{feature}: '{feature}' was not assessed for data bias; "
+                            f"declare shares of a sensitive feature ({', '.join(result.features)}).")
+        counts = {g.group: g.n for g in result.representation if g.feature == feature}
+        total = sum(counts.values())
+        groups = []
+        statistic = 0.0
+        for group, expected in declared.items():
+            n = counts.get(group, 0)
+            share = n / total
+            low, high = wilson_interval(n, total)
+            groups.append(GroupRepresentativeness(group, n, share, (low, high), float(expected), share / expected,
+                                                  (low / expected, high / expected)))
+            statistic += (n - total * expected) ** 2 / (total * expected)
+        extra = [(g, n) for g, n in counts.items() if g not in declared]
+        for group, n in extra:
+            groups.append(GroupRepresentativeness(group, n, n / total, wilson_interval(n, total), None, None, None))
+        undeclared = sum(n for _, n in extra)
+        df = len(declared) - (0 if undeclared else 1)
+        if undeclared:
+            shown = ", ".join(g for g, _ in extra)
+            value, p_value = None, 0.0
+            reason = (f"{undeclared} rows are in groups the declared population does not have ({shown}); "
+                      "under the declared population they could not occur, so the fit fails (p = 0); "
+                      "declare their shares if they belong to the population")
+        else:
+            value, p_value, reason = float(statistic), float(chi2.sf(statistic, df)), None
+        ranked = [g for g in groups if g.declared]
+        lowest = min(ranked, key=lambda g: g.ratio)  # the first in declared order on ties
+        features.append(FeatureRepresentativeness(
+            feature=feature, n=total, groups=tuple(groups), statistic=value, df=df, p_value=p_value,
+            lowest_ratio=lowest.ratio, lowest_ratio_ci=lowest.ratio_ci, lowest_group=lowest.group,
+            undeclared_rows=undeclared, missing_groups=tuple(g.group for g in ranked if g.n == 0), reason=reason))
+    return Representativeness(source=population.source, confidence=REPRESENTATIVENESS_CONFIDENCE,
+                              features=tuple(features))
+
+
+def with_representativeness(result: DataBiasResult | None, population) -> DataBiasResult | None:
+    """``result`` with its representativeness against ``population`` (unchanged without one)."""
+    from dataclasses import replace
+
+    if result is None or population is None:
+        return result
+    return replace(result, representativeness=assess_representativeness(result, population))

@@ -115,6 +115,7 @@ class AuditResult:
             if plugin.results_key is not None:
                 evidence = self.evidence.pack(name)
                 document[plugin.results_key] = evidence.to_dict() if evidence is not None else None
+        document["documentation"] = dict(self.policy.documentation) if self.policy.documentation is not None else None
         document["remedies"] = self.remedies.to_dict() if self.remedies is not None else None
         document["reasons"] = self.evidence.reasons.to_dict() if self.evidence.reasons is not None else None
         document.update({"explanations": explanations, "warnings": list(self.warnings),
@@ -232,7 +233,15 @@ def run_audit(
         model_summary=summary.model_summary(plan, plan.policy.model, predicted.candidate),
         champion_summary=summary.model_summary(plan, plan.policy.champion, predicted.champion),
         provenance=_with_ledger(plan, summary.provenance(plan, rows, predicted, started=started), batch),
-        fail_on=fail_on, warnings=drifted.warnings, remedies=remedied, ledger=plan.ledger)
+        fail_on=fail_on, warnings=drifted.warnings + _pack_warnings(plan.policy), remedies=remedied, ledger=plan.ledger)
+
+
+def _pack_warnings(policy: Policy) -> tuple[str, ...]:
+    """What the extended packs warn of from the policy alone (a document's missing required parts)."""
+    from .packs import plugins
+
+    installed = plugins()
+    return tuple(w for name in policy.extends for w in installed[name].warnings(policy))
 
 
 def _with_ledger(plan, provenance: dict, batch: str | None) -> dict:

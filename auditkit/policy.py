@@ -27,6 +27,7 @@ __all__ = [
     "FairnessSpec",
     "ModelSpec",
     "Policy",
+    "PopulationSpec",
     "PredictionColumns",
     "Rule",
     "Waiver",
@@ -179,6 +180,21 @@ class Trend:
 
 
 @dataclass(frozen=True)
+class PopulationSpec:
+    """``population:``: the reference population the data should represent, as declared shares.
+
+    ``shares`` maps a sensitive feature (or intersection) to its groups' declared shares (each
+    feature's shares sum to 1); ``source`` says where they come from (required text).
+    """
+
+    source: str
+    shares: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "shares": {f: dict(g) for f, g in self.shares.items()}}
+
+
+@dataclass(frozen=True)
 class LedgerRef:
     """Where a policy's ``ledger:`` key appends: a SQLite file inside the policy's folder, or
     the URL held by an environment variable (``env:NAME``), so no credentials sit in the policy."""
@@ -247,6 +263,10 @@ class Policy:
     remedies: RemediesSpec = field(default_factory=RemediesSpec)
     reasons: ReasonsSpec | None = None
     ledger: LedgerRef | None = None
+    population: PopulationSpec | None = None  # population: the declared reference population (representativeness)
+    # what only the provider or deployer can write (intended purpose, human oversight, ...): key -> text
+    # or list of texts, echoed into results["documentation"] for the packs' documents (docs/regulation-packs.md)
+    documentation: Mapping[str, Any] | None = None
     version: int = 1
     source: Path | None = None
     sha256: str | None = None
@@ -330,7 +350,7 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
 
     v.keys(document, "", required={"version", "data"}, optional={
         "name", "model", "champion", "sensitive_features", "intersections", "fairness", "explain", "rules", "report",
-        "extends", "packs", "remedies", "reasons", "ledger"})
+        "extends", "packs", "remedies", "reasons", "ledger", "documentation", "population"})
     version = v.integer(document["version"], "version")
     if version not in SUPPORTED_VERSIONS:
         v.fail("version", f"version {short_repr(version)} is not supported; this auditkit reads version 1")
@@ -364,11 +384,13 @@ def policy_from_dict(document: Any, *, source: Path | None = None, sha256: str |
     report_templates = _report_templates(v, document.get("report"))
     remedies = _remedies_spec(v, document.get("remedies"))
     ledger = _ledger_ref(v, document.get("ledger"))
+    population = _population_spec(v, document.get("population"), group_features, rules)
+    documentation = _documentation(v, document.get("documentation"))
     return Policy(
         name=name, data=data, model=model, sensitive_features=sensitive,
         intersections=intersections, fairness=fairness, explain=explain, rules=rules,
         report_templates=report_templates, champion=champion, extends=tuple(p.name for p in packs),
-        pack_settings=pack_settings, remedies=remedies, reasons=reasons, ledger=ledger, version=version, source=source,
+        pack_settings=pack_settings, remedies=remedies, reasons=reasons, ledger=ledger, population=population, documentation=documentation, version=version, source=source,
         sha256=sha256,
     )
 
@@ -745,6 +767,108 @@ def _trend(v, item: dict, key: str, rule_id: str, metric, fairness, compare) -> 
         if metric.interval == "bootstrap" and fairness.bootstrap == 0:
             v.fail(f"{key}.trend", f"rule '{rule_id}' compares intervals but fairness.bootstrap is 0; set bootstrap (e.g. 1000)")
     return Trend(kind=kind, audits=audits, min_change=min_change)
+
+
+MAX_DOCUMENTATION_KEYS = 200
+MAX_DOCUMENTATION_TEXT = 20_000  # characters of one text
+MAX_DOCUMENTATION_ITEMS = 200    # texts of one list
+
+
+def _documentation(v, raw: Any) -> dict[str, Any] | None:
+    """``documentation:``: the parts of a pack's documents only a person can write, by key.
+
+    Each value is a text or a list of texts; keys are names (letters, digits, ``_`` and ``-``).
+    Which keys a document asks for is the pack's business (its ``documentation:`` list in
+    pack.yaml); the policy only bounds what it holds, since the texts are rendered into documents.
+    """
+    import re
+
+    if raw is None:
+        return None
+    v.mapping(raw, "documentation")
+    if len(raw) > MAX_DOCUMENTATION_KEYS:
+        v.fail("documentation", f"has {len(raw)} keys; at most {MAX_DOCUMENTATION_KEYS}")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", key):
+            v.fail("documentation", f"key {_show(str(key))} must be a name (letters, digits, _ or -), such as intended_purpose")
+        where = f"documentation.{key}"
+        if isinstance(value, list):
+            if len(value) > MAX_DOCUMENTATION_ITEMS:
+                v.fail(where, f"lists {len(value)} texts; at most {MAX_DOCUMENTATION_ITEMS}")
+            texts = [v.string(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        else:
+            texts = [v.string(value, where)]
+        for i, text in enumerate(texts):
+            if len(text) > MAX_DOCUMENTATION_TEXT:
+                v.fail(where if len(texts) == 1 else f"{where}[{i}]",
+                       f"is {len(text):,} characters long; at most {MAX_DOCUMENTATION_TEXT:,} (link a longer document instead)")
+        out[key] = texts if isinstance(value, list) else texts[0].strip()
+    return out
+
+
+MAX_POPULATION_GROUPS = 1_000  # declared groups of one feature
+POPULATION_SUM_TOLERANCE = 0.001
+POPULATION_METRICS = ("representation_ratio", "representation_gof_pvalue")
+
+
+def _population_spec(v, raw: Any, group_features, rules) -> PopulationSpec | None:
+    """``population:``: ``source`` (text) and ``shares`` (feature -> group -> share).
+
+    Each feature is a sensitive feature or intersection of the policy with at least 2 groups,
+    each share a number in (0, 1], a feature's shares summing to 1 within 0.001. A policy rule
+    on a representativeness metric must name a feature declared here (a pack's rule without one
+    reports an error when judged).
+    """
+    from .data_bias import label_text
+
+    if raw is None:
+        for rule in rules:
+            if rule.metric in POPULATION_METRICS and rule.pack is None:
+                v.fail("population", f"rule '{rule.id}' judges {rule.metric}, which compares the data with a declared "
+                       "reference population; add a 'population:' block (source and shares) or remove the rule")
+        return None
+    v.mapping(raw, "population")
+    v.keys(raw, "population", required={"source", "shares"}, optional=set())
+    source = " ".join(v.string(raw["source"], "population.source").split())
+    v.mapping(raw["shares"], "population.shares")
+    if not raw["shares"]:
+        v.fail("population.shares", "declares no feature; give the shares of at least one sensitive feature")
+    shares: dict[str, dict[str, float]] = {}
+    for feature, groups in raw["shares"].items():
+        where = f"population.shares.{_show(str(feature))}"
+        if not isinstance(feature, str) or feature not in group_features:
+            v.fail(where, f"'{_show(str(feature))}' is not a sensitive feature or intersection of this policy "
+                   f"(have: {', '.join(group_features) or 'none; add sensitive_features'})")
+        v.mapping(groups, where)
+        if len(groups) < 2:
+            v.fail(where, f"declares {len(groups)} group; declare the shares of at least 2 groups")
+        if len(groups) > MAX_POPULATION_GROUPS:
+            v.fail(where, f"declares {len(groups):,} groups; at most {MAX_POPULATION_GROUPS:,}")
+        declared: dict[str, float] = {}
+        for group, share in groups.items():
+            if isinstance(group, (bool, int, float, str)) and not (isinstance(group, str) and not group.strip()):
+                name = label_text(group)  # as the data's group labels read (1.0 -> "1")
+            else:
+                v.fail(where, f"group {short_repr(group)} must be a group label (text or a number)")
+            at = f"{where}.{_show(name)}"
+            if name in declared:
+                v.fail(at, f"group '{_show(name)}' is declared twice (group labels are compared as text); declare it once")
+            value = v.number(share, at)
+            if not 0 < value <= 1:
+                v.fail(at, f"a share must be above 0 and at most 1, not {short_repr(share)}; leave out a group "
+                       "the population does not have")
+            declared[name] = value
+        total = math.fsum(declared.values())
+        if abs(total - 1) > POPULATION_SUM_TOLERANCE:
+            v.fail(where, f"the shares sum to {total:.6g}, not 1 (within {POPULATION_SUM_TOLERANCE:g}); "
+                   "correct them so that they describe the whole population")
+        shares[feature] = declared
+    for rule in rules:
+        if rule.metric in POPULATION_METRICS and rule.pack is None and rule.feature not in shares:
+            v.fail("population.shares", f"rule '{rule.id}' judges {rule.metric} of '{rule.feature}', which the "
+                   f"population does not declare (declared: {', '.join(shares)}); add its shares or remove the rule")
+    return PopulationSpec(source=source, shares=shares)
 
 
 def _ledger_ref(v, raw: Any) -> LedgerRef | None:

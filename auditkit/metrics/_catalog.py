@@ -17,6 +17,7 @@ from ._observe import (
     observe_fairness,
     observe_label_disparity,
     observe_reasons,
+    observe_representativeness,
 )
 from ._registry import register_metric, register_term
 
@@ -199,6 +200,32 @@ def _core_metrics():
             "How often a column is missing must not differ between "
             f"{f'the groups of {chr(39)}{feature}{chr(39)}' if feature else 'the groups of any sensitive feature'} "
             f"by more than allowed: the gap must be {bound}."))
+    yield Metric(
+        name="representation_ratio", family="data",
+        summary="How well each group of a sensitive feature is represented in the data compared with a declared "
+                "reference population (the policy's population: shares): the lowest, over the declared groups, of "
+                "the group's share of the data divided by its declared share (1 = as in the population, 0.5 = half "
+                "as many as expected), with a 95% Wilson interval. It compares counts only: it does not say "
+                "whether the declared shares are right, whether the people in a group are typical of it, or "
+                "whether the labels are fair.",
+        formula="min over declared groups of (n_group / n) / declared share; interval: Wilson 95% bounds of "
+                "n_group / n divided by the declared share",
+        direction=1, feature="group", feature_required=True, evidence="data_bias", interval="analytic",
+        observe=observe_representativeness,
+        sentence=lambda feature, bound: (f"Every group of '{feature}' declared in the population must hold a share of "
+                                         f"the data, relative to its declared share, {bound}."))
+    yield Metric(
+        name="representation_gof_pvalue", family="data",
+        summary="Pearson chi-square goodness-of-fit p-value of a sensitive feature's group counts against the "
+                "declared reference population's shares: the chance of a mismatch at least this large if the data "
+                "were drawn from that population. A low value (below 0.05) is evidence that the data differ from "
+                "the population; a high value only means no difference was detected (small data detect little), "
+                "not that the data are representative. Rows in a group the population does not declare make it 0.",
+        formula="P(chi2(k - 1) >= sum over groups of (n_group - n x share)^2 / (n x share)), k groups",
+        direction=1, feature="group", feature_required=True, evidence="data_bias", interval="none",
+        observe=observe_representativeness,
+        sentence=lambda feature, bound: (f"The goodness-of-fit p-value of the groups of '{feature}' against the "
+                                         f"declared population must be {bound}."))
     yield Metric(
         name="shap_share", family="explanation",
         summary="Share of the model's total feature attribution (mean |SHAP|) held by one feature; high for a sensitive feature means the model leans on it directly.",

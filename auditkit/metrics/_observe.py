@@ -11,7 +11,7 @@ from ._metric import Observation
 
 __all__ = ["observe_contract", "observe_data_bias", "observe_drift", "observe_explanation", "observe_fairness",
            "observe_reasons",
-           "observe_change", "observe_label_disparity"]
+           "observe_representativeness", "observe_change", "observe_label_disparity"]
 
 
 def observe_contract(evidence, rule) -> Observation:
@@ -71,6 +71,22 @@ def observe_data_bias(evidence, rule) -> Observation:
         value = evidence.data_bias.value(metric, feature)
     reason = None if value is not None else f"{metric} is undefined (fewer than two groups with enough rows, or no labels)"
     return Observation(value, reason=reason)
+
+
+def observe_representativeness(evidence, rule) -> Observation:
+    """``representation_ratio`` (the lowest observed/expected share ratio of the feature's declared
+    groups, with its Wilson interval divided by the expected share) or ``representation_gof_pvalue``."""
+    feature = rule.feature
+    if evidence.data_bias is None:
+        return Observation(None, reason="data bias was not assessed")
+    assessed = getattr(evidence.data_bias, "representativeness", None)
+    found = assessed.feature(feature) if assessed is not None else None
+    if found is None:
+        return Observation(None, reason=f"the policy declares no population shares for '{feature}'; "
+                                        f"add them under population.shares.{feature}")
+    if rule.metric == "representation_gof_pvalue":
+        return Observation(found.p_value, reason=None)
+    return Observation(found.lowest_ratio, ci=tuple(found.lowest_ratio_ci), group=found.lowest_group)
 
 
 def observe_fairness(evidence, rule):

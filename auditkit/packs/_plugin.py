@@ -201,6 +201,12 @@ class PackPlugin:
             return frozenset(self.glossary())
         return frozenset()
 
+    def warnings(self, policy) -> tuple[str, ...]:
+        """Warnings of an audit whose policy extends the pack, known from the policy alone (a
+        required part of the pack's documents the policy's ``documentation:`` lacks); they are
+        listed in ``results.json``'s ``warnings`` and on the terminal."""
+        return ()
+
     def documents(self, results: Mapping[str, Any], templates: Path | None) -> dict[str, str]:
         """Extra output files, by name, rendered from ``results`` alone (a user ``templates``
         folder may override the pack's templates). Names must be in :attr:`document_names`."""

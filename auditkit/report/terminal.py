@@ -25,6 +25,10 @@ def verdict_line(results: dict) -> str:
     return f"{word}: {term(name)}{pending} — {', '.join(parts)}"
 
 
+#: Warnings printed under the rules table; the rest are counted (all are in results.json).
+MAX_WARNINGS_SHOWN = 8
+
+
 def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
     """The rules table, contract and explanation notes, the verdict line and, given the
     :class:`~auditkit.report.writers.OutputPaths` of the run, where its outputs are."""
@@ -76,6 +80,12 @@ def terminal_summary(results: dict, *, outputs=None, width: int = 100) -> str:
         else:
             lines.append(f"remedies: {passing} of {len(candidates)} candidates would clear the blocking fairness rules "
                          "(report: 'What would change the verdict'; `audit remedy` writes one)")
+    warnings = [w for w in results.get("warnings") or [] if isinstance(w, str)]
+    if warnings:
+        lines.append("")
+        lines.extend(f"warning: {term(w)}" for w in warnings[:MAX_WARNINGS_SHOWN])
+        if len(warnings) > MAX_WARNINGS_SHOWN:
+            lines.append(f"warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more (results.json: warnings)")
     lines.append("")
     lines.append(verdict_line(results))
     if outputs is not None:
