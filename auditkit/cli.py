@@ -452,9 +452,11 @@ def packs(name):
     from .packs import available_packs, load_pack, pack_names
 
     if name is None:
-        for pack in available_packs():
-            click.echo(f"{pack.name:<14}{pack.title}")
-        click.echo("\nshow one: audit packs NAME · use one: extends: [NAME] in audit.yaml (docs/packs.md)")
+        found = available_packs()
+        width = max((len(pack.name) for pack in found), default=0) + 2
+        for pack in found:
+            click.echo(term(f"{pack.name:<{width}}{pack.title}"))
+        click.echo("\nshow one: audit packs NAME · use one: extends: [NAME] in audit.yaml (docs/packs.md, docs/regulation-packs.md)")
         return
     if name not in pack_names():
         raise PolicyError(f"unknown pack '{name}'; available: {', '.join(pack_names())}.")

@@ -33,7 +33,7 @@ def _error(write_policy, text: str) -> str:
 
 
 def test_shipped_packs_load_and_frame_their_verdicts():
-    assert pack_names() == ("four-fifths", "nyc-ll144")
+    assert pack_names() == ("colorado-sb24-205", "eu-ai-act", "four-fifths", "nyc-ll144")
     for pack in available_packs():
         assert pack.title and pack.description and pack.rules
         assert "does not establish" in pack.framing

@@ -62,7 +62,7 @@ def toy(isolated_packs):
 
 
 def test_the_toy_is_discovered_from_its_folder(toy):
-    assert packs.pack_names() == ("four-fifths", "nyc-ll144", "toy")
+    assert packs.pack_names() == ("colorado-sb24-205", "eu-ai-act", "four-fifths", "nyc-ll144", "toy")
     assert toy.package == "auditkit.packs.toy" and toy.folder == TOY_PACKS / "toy"
     assert toy.templates_folder == TOY_PACKS / "toy" / "templates"
     definition = packs.load_pack("toy")
