@@ -402,3 +402,11 @@ def test_a_missing_required_part_is_a_warning_of_the_audit(example, tmp_path):
     assert run.exit_code == 0, run.output
     warned = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["warnings"]
     assert [w for w in warned if "documentation.human_oversight " in w] and "documentation.human_oversight" in run.output
+
+
+@pytest.mark.parametrize("pack, says", [("eu-ai-act", "the provider's own parts"), ("colorado-sb24-205", "the deployer's impact assessment")])
+def test_each_pack_has_its_report_section(example, pack, says):
+    """The section the pack's pack.yaml lists is in report.html, rendered from its own template."""
+    _, out, _, _ = example[pack]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert says in report.replace("&#39;", "'").replace("&#x27;", "'")
