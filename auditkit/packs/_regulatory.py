@@ -567,6 +567,17 @@ def completeness(r: dict, parts: dict) -> dict:
             "unused": sorted(k for k in given if k not in known), "documentation_given": bool(given)}
 
 
+def part(heading: str, help: str, required: bool = True) -> dict:
+    """A part of a document only a person can write (``documentation.<key>`` in the policy)."""
+    return {"heading": heading, "help": help, "required": required}
+
+
+def subsection(label: str, blocks: list[dict], law: str | None = None, note: str | None = None) -> dict:
+    """A subsection of a document; ``law`` is "<where>: <the law's words>" (quoted as verified)."""
+    quote = dict(zip(("label", "text"), law.split(": ", 1))) if law else None
+    return {"label": label, "law": quote, "note": note, "blocks": [b for b in blocks if b]}
+
+
 def missing_part_warnings(pack: str, document: str, documentation, parts: dict, *, writer: str) -> tuple[str, ...]:
     """One warning per required part the policy's ``documentation:`` lacks (the pack's ``warnings`` hook)."""
     status = completeness({"documentation": dict(documentation or {})}, parts)

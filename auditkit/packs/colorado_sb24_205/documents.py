@@ -22,8 +22,7 @@ PACK = "colorado-sb24-205"
 DOCUMENT_NAMES = ("impact-assessment.html", "impact-assessment.md")
 
 
-def _part(heading: str, help: str, required: bool = True) -> dict:
-    return {"heading": heading, "help": help, "required": required}
+_part = ev.part
 
 
 #: The parts only the deployer can write: ``documentation.<key>`` in the policy.
@@ -74,9 +73,7 @@ NOT_ESTABLISHED = (
     "data; the parts marked as provided were written by the deployer and are reproduced as given, unchecked.")
 
 
-def _sub(label: str, blocks: list[dict], law: str | None = None, note: str | None = None) -> dict:
-    quote = dict(zip(("label", "text"), law.split(": ", 1))) if law else None
-    return {"label": label, "law": quote, "note": note, "blocks": [b for b in blocks if b]}
+_sub = ev.subsection
 
 
 def impact_assessment_view(results: Mapping[str, Any]) -> dict:

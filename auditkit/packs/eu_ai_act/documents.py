@@ -22,8 +22,7 @@ PACK = "eu-ai-act"
 DOCUMENT_NAMES = ("technical-documentation.html", "technical-documentation.md")
 
 
-def _part(heading: str, help: str, required: bool = True) -> dict:
-    return {"heading": heading, "help": help, "required": required}
+_part = ev.part
 
 
 #: The parts of the document only the provider can write: ``documentation.<key>`` in the policy.
@@ -117,10 +116,7 @@ NOT_ESTABLISHED = (
     "accurate for every person or period.")
 
 
-def _sub(label: str, blocks: list[dict], law: str | None = None, note: str | None = None) -> dict:
-    """A subsection; ``law`` is "<where>: <the law's words>" (quoted as verified)."""
-    quote = dict(zip(("label", "text"), law.split(": ", 1))) if law else None
-    return {"label": label, "law": quote, "note": note, "blocks": [b for b in blocks if b]}
+_sub = ev.subsection
 
 
 def technical_documentation_view(results: Mapping[str, Any]) -> dict:
