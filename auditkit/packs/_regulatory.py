@@ -578,6 +578,29 @@ def subsection(label: str, blocks: list[dict], law: str | None = None, note: str
     return {"label": label, "law": quote, "note": note, "blocks": [b for b in blocks if b]}
 
 
+def document_view(r: dict, pack: str, parts: dict, *, writer: str, accuracy: bool, title: str, **own) -> dict:
+    """A document's view: what every regulatory document shows (the pack's framing, the
+    completeness of the ``documentation:`` parts, the evidence gaps, the audit's record and its
+    identifiers), with ``title`` followed by the system's name when the policy gives one, and the
+    document's ``own`` keys (its sections, intro, notices)."""
+    prov = r.get("provenance") or {}
+    given = r.get("documentation") or {}
+    name = given.get("system_name") if isinstance(given.get("system_name"), str) else None
+    return {
+        "title": title + (f": {name}" if name else ""),
+        "framing": next((p for p in r.get("packs") or [] if p.get("name") == pack), {}).get("framing", ""),
+        "writer": writer,
+        "status": completeness(r, parts),
+        "gaps": evidence_gaps(r, accuracy=accuracy),
+        "record": record_blocks(r),
+        "finished_at": prov.get("finished_at", ""),
+        "version": (prov.get("versions") or {}).get("auditkit", ""),
+        "policy_name": (r.get("policy") or {}).get("name", ""),
+        "data_sha256": (prov.get("data") or {}).get("sha256") or "—",
+        **own,
+    }
+
+
 def missing_part_warnings(pack: str, document: str, documentation, parts: dict, *, writer: str) -> tuple[str, ...]:
     """One warning per required part the policy's ``documentation:`` lacks (the pack's ``warnings`` hook)."""
     status = completeness({"documentation": dict(documentation or {})}, parts)

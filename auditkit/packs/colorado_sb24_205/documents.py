@@ -99,35 +99,21 @@ def impact_assessment_view(results: Mapping[str, Any]) -> dict:
         "7": [_sub("The audit as a monitoring record (evidence)", ev.monitoring_blocks(r)),
               _sub("The deployer's monitoring and safeguards", parts("post_deployment_monitoring", "user_safeguards"))],
     }
-    status = ev.completeness(r, PARTS)
-    pack = next((p for p in r.get("packs") or [] if p.get("name") == PACK), {})
-    prov = r.get("provenance") or {}
-    doc = r.get("documentation") or {}
-    name = doc.get("system_name") if isinstance(doc.get("system_name"), str) else None
-    return {
-        "title": "Impact assessment — Colorado SB 24-205" + (f": {name}" if name else ""),
-        "kind": "Deployer's impact assessment (evidence and deployer's parts)",
-        "intro": ("The deployer's impact assessment of a high-risk artificial intelligence system under Colorado SB 24-205. "
-                  "Parts marked EVIDENCE are read from the audit's results.json; each number there shows, on hover, the "
-                  "results.json value it comes from. Parts marked PROVIDED are the deployer's own text from the policy's "
-                  "documentation: block."),
-        "not_established": NOT_ESTABLISHED,
-        "framing": pack.get("framing", ""),
-        "writer": "deployer",
-        "status": status,
-        "gaps": ev.evidence_gaps(r, accuracy=False),
-        "record": ev.record_blocks(r),
-        "preamble": [HEADINGS_NOTE],
-        "sections": [{"number": n, "title": t, "law": None, "subs": sections[n]} for n, t in TOPICS],
-        "law_label": "C.R.S.",
-        "law_source": "The definition of algorithmic discrimination is quoted from C.R.S. 6-1-1701(1)(a); sources in "
-                      "auditkit's docs/regulation-packs.md.",
-        "finished_at": prov.get("finished_at", ""),
-        "version": (prov.get("versions") or {}).get("auditkit", ""),
-        "policy_name": (r.get("policy") or {}).get("name", ""),
-        "data_sha256": (prov.get("data") or {}).get("sha256") or "—",
-        "signature_lines": ["Completed by (name, role)", "Date", "Signature"],
-    }
+    return ev.document_view(
+        r, PACK, PARTS, writer="deployer", accuracy=False, title="Impact assessment — Colorado SB 24-205",
+        kind="Deployer's impact assessment (evidence and deployer's parts)",
+        intro=("The deployer's impact assessment of a high-risk artificial intelligence system under Colorado SB 24-205. "
+               "Parts marked EVIDENCE are read from the audit's results.json; each number there shows, on hover, the "
+               "results.json value it comes from. Parts marked PROVIDED are the deployer's own text from the policy's "
+               "documentation: block."),
+        not_established=NOT_ESTABLISHED,
+        preamble=[HEADINGS_NOTE],
+        sections=[{"number": n, "title": t, "law": None, "subs": sections[n]} for n, t in TOPICS],
+        law_label="C.R.S.",
+        law_source="The definition of algorithmic discrimination is quoted from C.R.S. 6-1-1701(1)(a); sources in "
+                   "auditkit's docs/regulation-packs.md.",
+        signature_lines=["Completed by (name, role)", "Date", "Signature"],
+    )
 
 
 def impact_assessment(results: Mapping[str, Any], *, templates: Path | None = None) -> dict[str, str]:

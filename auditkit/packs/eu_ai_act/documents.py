@@ -163,33 +163,20 @@ def technical_documentation_view(results: Mapping[str, Any]) -> dict:
         "9": [_sub("The audit as a monitoring record (evidence)", ev.monitoring_blocks(r)),
               _sub("The provider's system and plan", parts("post_market_monitoring"))],
     }
-    status = ev.completeness(r, PARTS)
-    pack = next((p for p in r.get("packs") or [] if p.get("name") == PACK), {})
-    prov = r.get("provenance") or {}
-    doc = r.get("documentation") or {}
-    name = doc.get("system_name") if isinstance(doc.get("system_name"), str) else None
-    return {
-        "title": "Technical documentation — Annex IV, Regulation (EU) 2024/1689" + (f": {name}" if name else ""),
-        "kind": "Technical documentation (evidence and provider's parts)",
-        "intro": ("The technical documentation of a high-risk AI system, organised by the numbered points of Annex IV "
-                  "(“Technical documentation referred to in Article 11(1)”). Parts marked EVIDENCE are read from the "
-                  "audit's results.json; each number there shows, on hover, the results.json value it comes from. "
-                  "Parts marked PROVIDED are the provider's own text from the policy's documentation: block."),
-        "not_established": NOT_ESTABLISHED,
-        "framing": pack.get("framing", ""),
-        "writer": "provider",
-        "status": status,
-        "gaps": ev.evidence_gaps(r, accuracy=True),
-        "record": ev.record_blocks(r),
-        "sections": [{"number": n, "title": t, "law": law, "subs": sections[n]} for n, t, law in ANNEX_IV],
-        "law_source": "Headings quoted from Annex IV of Regulation (EU) 2024/1689 as published; sources in "
-                      "auditkit's docs/regulation-packs.md.",
-        "finished_at": prov.get("finished_at", ""),
-        "version": (prov.get("versions") or {}).get("auditkit", ""),
-        "policy_name": (r.get("policy") or {}).get("name", ""),
-        "data_sha256": (prov.get("data") or {}).get("sha256") or "—",
-        "signature_lines": ["Prepared by (name, role)", "Date", "Signature"],
-    }
+    return ev.document_view(
+        r, PACK, PARTS, writer="provider", accuracy=True,
+        title="Technical documentation — Annex IV, Regulation (EU) 2024/1689",
+        kind="Technical documentation (evidence and provider's parts)",
+        intro=("The technical documentation of a high-risk AI system, organised by the numbered points of Annex IV "
+               "(“Technical documentation referred to in Article 11(1)”). Parts marked EVIDENCE are read from the "
+               "audit's results.json; each number there shows, on hover, the results.json value it comes from. "
+               "Parts marked PROVIDED are the provider's own text from the policy's documentation: block."),
+        not_established=NOT_ESTABLISHED,
+        sections=[{"number": n, "title": t, "law": law, "subs": sections[n]} for n, t, law in ANNEX_IV],
+        law_source="Headings quoted from Annex IV of Regulation (EU) 2024/1689 as published; sources in "
+                   "auditkit's docs/regulation-packs.md.",
+        signature_lines=["Prepared by (name, role)", "Date", "Signature"],
+    )
 
 
 def technical_documentation(results: Mapping[str, Any], *, templates: Path | None = None) -> dict[str, str]:
